@@ -1,0 +1,156 @@
+//! Diagnostics: what was wrong, where (file, line, column, field) and how to fix it.
+//!
+//! The core never fails on data; it returns values plus diagnostics. Configuration files
+//! (TOML) are checked the same way and every error carries a position.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// File name as the user knows it (`tickets.csv`, `metrics.toml`).
+    pub file: String,
+    /// 1-based line; 0 when the problem is about the whole file.
+    pub line: usize,
+    /// 1-based column in characters; for CSV files the 1-based column (field) number.
+    pub column: usize,
+    /// The field or key concerned, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+    /// What to do about it.
+    pub fix: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: &str, line: usize, column: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.to_string(),
+            line,
+            column,
+            field: None,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn warning(
+        file: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, line, column, message)
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Diagnostic {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Diagnostic {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// An error at a byte span of a text file (a TOML config, a metric expression).
+    pub fn at_span(
+        file: &str,
+        text: &str,
+        span_start: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let (line, column) = line_column(text, span_start);
+        Diagnostic::error(file, line, column, message)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        write!(f, ": {kind}")?;
+        if let Some(field) = &self.field {
+            write!(f, " in {field}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, " — fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and character column of a byte offset in `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Parses a TOML document into `T`, turning a syntax or shape error into a diagnostic
+/// with the position of the offending key or value.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnostic> {
+    toml::from_str::<T>(text).map_err(|e| {
+        let start = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().to_string();
+        Diagnostic::at_span(file, text, start, message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_not_bytes() {
+        let text = "a = 1\n名称 = \"x\"\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        let at = text.find('=').unwrap();
+        assert_eq!(line_column(text, at), (1, 3));
+        let second = text.rfind('=').unwrap();
+        assert_eq!(line_column(text, second), (2, 4));
+    }
+
+    #[test]
+    fn display_names_file_line_column_field_and_fix() {
+        let d = Diagnostic::error("tickets.csv", 17, 5, "not a time")
+            .field("created_at")
+            .fix("write 2025-03-01T09:30:00+08:00");
+        assert_eq!(
+            d.to_string(),
+            "tickets.csv:17:5: error in created_at: not a time — fix: write 2025-03-01T09:30:00+08:00"
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! The Yardstick domain: records, business calendar, metric language and catalogue, and
+//! the KPI engine. Pure: no async, no database, no HTTP, no file system.
+
+pub mod calendar;
+pub mod diag;
+pub mod period;
+pub mod time;
