@@ -5,3 +5,6 @@ pub mod calendar;
 pub mod diag;
 pub mod period;
 pub mod time;
+pub mod data;
+pub mod lang;
+pub mod schema;

@@ -1,0 +1,68 @@
+//! The records in memory: one columnar [`Table`] per source, the shared customer key
+//! space, and the organisation structure derived from teams, people and memberships.
+
+pub mod column;
+pub mod interner;
+mod org;
+mod table;
+
+pub use column::{IntColumn, NULL, TextColumn};
+pub use interner::Interner;
+pub use org::{Membership, Org, TeamIx};
+pub use table::{BatchColumn, Cell, Column, RowBatch, Table};
+
+use crate::schema::{FieldType, KeySpace, Source};
+
+/// All records of an organisation.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    tables: Vec<Table>,
+    pub customers: Interner,
+}
+
+impl Default for Dataset {
+    fn default() -> Self {
+        Dataset::new()
+    }
+}
+
+impl Dataset {
+    pub fn new() -> Dataset {
+        Dataset { tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(), customers: Interner::new() }
+    }
+
+    pub fn table(&self, source: Source) -> &Table {
+        &self.tables[source.index()]
+    }
+
+    pub fn table_mut(&mut self, source: Source) -> &mut Table {
+        &mut self.tables[source.index()]
+    }
+
+    /// Appends parsed rows. `Key` fields (customer ids) arrive as labels and are interned
+    /// into the dataset's key space here.
+    pub fn append_batch(&mut self, source: Source, mut batch: RowBatch) {
+        for (field, def) in source.def().fields.iter().enumerate() {
+            if let FieldType::Key(KeySpace::Customers) = def.ty {
+                if let BatchColumn::Coded { codes, labels } = &batch.columns[field] {
+                    let remap: Vec<i64> = labels.iter().map(|l| self.customers.intern(l).0 as i64).collect();
+                    let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
+                    batch.columns[field] = BatchColumn::Ints(ints);
+                }
+            }
+        }
+        self.tables[source.index()].append_batch(batch);
+    }
+
+    /// Bytes held on the heap by all records and their indexes.
+    pub fn heap_bytes(&self) -> usize {
+        self.tables.iter().map(Table::heap_bytes).sum::<usize>() + self.customers.heap_bytes()
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        for t in &mut self.tables {
+            t.shrink_to_fit();
+        }
+        self.customers.shrink_to_fit();
+    }
+}

@@ -1,0 +1,334 @@
+//! A source table held as columns, with its natural-key index and per-field dictionaries.
+//! Rows are added or updated (upsert by natural key); a row's index never changes, so
+//! references from other tables stay valid.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::column::{IntColumn, NULL, TextColumn};
+use super::interner::Interner;
+use crate::schema::{FieldType, Source, TableDef};
+
+/// The storage of one field.
+#[derive(Clone, Debug)]
+pub enum Column {
+    /// Instants, integers, decimals (millionths), booleans (0/1), row references, keys.
+    Int(IntColumn),
+    /// Enums, categories and period labels: codes into a dictionary.
+    Coded { codes: IntColumn, dict: Interner },
+    Text(TextColumn),
+    /// The natural key (`*_id`): row `i` has key `i` of the interner.
+    Id(Interner),
+}
+
+/// One cell of a row as it enters a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    /// Instants, integers, decimals in millionths, booleans as 0/1, resolved references.
+    Int(i64),
+    /// Ids, enum and category labels, text.
+    Text(String),
+}
+
+/// Rows to be appended in one go (what a parser produces for a chunk of a file).
+#[derive(Debug, Default)]
+pub struct RowBatch {
+    pub len: usize,
+    /// One per field of the table, in schema order.
+    pub columns: Vec<BatchColumn>,
+}
+
+#[derive(Debug)]
+pub enum BatchColumn {
+    /// Values of Int-like fields; already resolved (references are row indices).
+    Ints(Vec<i64>),
+    /// Codes into the batch's own dictionary `labels` (NULL for empty).
+    Coded { codes: Vec<i64>, labels: Vec<String> },
+    Text(TextColumn),
+}
+
+#[derive(Clone, Debug)]
+enum KeyIndex {
+    /// The `Id` column at this field index holds the keys.
+    Id(usize),
+    /// A composite key of Int fields (memberships: person_id + from).
+    Composite { fields: Vec<usize>, index: HashMap<Vec<i64>, u32> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub source: Source,
+    len: usize,
+    pub columns: Vec<Column>,
+    key: KeyIndex,
+}
+
+impl Table {
+    pub fn new(source: Source) -> Table {
+        let def = source.def();
+        let columns = def
+            .fields
+            .iter()
+            .map(|f| match f.ty {
+                FieldType::Id => Column::Id(Interner::new()),
+                FieldType::Enum(values) => {
+                    let mut dict = Interner::default();
+                    for v in values {
+                        dict.intern(v);
+                    }
+                    Column::Coded { codes: IntColumn::default(), dict }
+                }
+                FieldType::Category | FieldType::Period => Column::Coded { codes: IntColumn::default(), dict: Interner::default() },
+                FieldType::Text => Column::Text(TextColumn::default()),
+                _ => Column::Int(IntColumn::default()),
+            })
+            .collect();
+        let key = match def.key {
+            [single] if matches!(def.field(single).map(|f| f.ty), Some(FieldType::Id)) => KeyIndex::Id(def.field_index(single).expect("key field")),
+            fields => KeyIndex::Composite { fields: fields.iter().map(|f| def.field_index(f).expect("key field")).collect(), index: HashMap::new() },
+        };
+        Table { source, len: 0, columns, key }
+    }
+
+    pub fn def(&self) -> &'static TableDef {
+        self.source.def()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn column(&self, field: &str) -> &Column {
+        &self.columns[self.def().field_index(field).unwrap_or_else(|| panic!("{}.{field} is not in the schema", self.def().name))]
+    }
+
+    /// The Int column of a field (instants, numbers, booleans, references, keys).
+    pub fn ints(&self, field: &str) -> &IntColumn {
+        match self.column(field) {
+            Column::Int(c) | Column::Coded { codes: c, .. } => c,
+            _ => panic!("{field} is not a number-like field"),
+        }
+    }
+
+    /// The value of an Int-like or coded field at a row ([`NULL`] when empty).
+    pub fn int(&self, field: usize, row: usize) -> i64 {
+        match &self.columns[field] {
+            Column::Int(c) | Column::Coded { codes: c, .. } => c.get(row),
+            Column::Id(_) => row as i64,
+            Column::Text(_) => NULL,
+        }
+    }
+
+    /// The text of a field at a row: the id, the label of a code, the text; None if empty.
+    pub fn text(&self, field: usize, row: usize) -> Option<Cow<'_, str>> {
+        match &self.columns[field] {
+            Column::Id(ids) => Some(ids.get(row as u32)),
+            Column::Coded { codes, dict } => {
+                let c = codes.get(row);
+                (c != NULL).then(|| dict.get(c as u32))
+            }
+            Column::Text(t) => t.get(row).map(Cow::Borrowed),
+            Column::Int(_) => None,
+        }
+    }
+
+    /// The natural key of a row, as written in files.
+    pub fn key_text(&self, row: usize) -> String {
+        match &self.key {
+            KeyIndex::Id(field) => self.text(*field, row).map(|c| c.into_owned()).unwrap_or_default(),
+            KeyIndex::Composite { fields, .. } => fields.iter().map(|&f| self.int(f, row).to_string()).collect::<Vec<_>>().join("/"),
+        }
+    }
+
+    /// The row with natural key `key` (single-field keys only).
+    pub fn find(&self, key: &str) -> Option<usize> {
+        match &self.key {
+            KeyIndex::Id(field) => match &self.columns[*field] {
+                Column::Id(ids) => ids.find(key).map(|c| c as usize),
+                _ => None,
+            },
+            KeyIndex::Composite { .. } => None,
+        }
+    }
+
+    /// The code of a label in a coded field, if the label is known.
+    pub fn code_of(&self, field: usize, label: &str) -> Option<i64> {
+        match &self.columns[field] {
+            Column::Coded { dict, .. } => dict.find(label).map(|c| c as i64),
+            _ => None,
+        }
+    }
+
+    /// Adds a row, or replaces the row with the same natural key. Returns the row index and
+    /// the previous cells when it was an update.
+    pub fn upsert(&mut self, cells: Vec<Cell>) -> (usize, Option<Vec<Cell>>) {
+        debug_assert_eq!(cells.len(), self.columns.len());
+        let (row, new) = self.locate(&cells);
+        let previous = (!new).then(|| self.row_cells(row));
+        for (field, cell) in cells.into_iter().enumerate() {
+            self.write(field, row, new, cell);
+        }
+        if new {
+            self.len += 1;
+        }
+        (row, previous)
+    }
+
+    fn locate(&mut self, cells: &[Cell]) -> (usize, bool) {
+        match &mut self.key {
+            KeyIndex::Id(field) => {
+                let Cell::Text(key) = &cells[*field] else { panic!("a row needs its id") };
+                match &mut self.columns[*field] {
+                    Column::Id(ids) => {
+                        let (code, new) = ids.intern(key);
+                        (code as usize, new)
+                    }
+                    _ => unreachable!("key field is an Id column"),
+                }
+            }
+            KeyIndex::Composite { fields, index } => {
+                let key: Vec<i64> = fields.iter().map(|&f| if let Cell::Int(v) = cells[f] { v } else { NULL }).collect();
+                let next = self.len as u32;
+                let row = *index.entry(key).or_insert(next);
+                (row as usize, row == next)
+            }
+        }
+    }
+
+    fn write(&mut self, field: usize, row: usize, new: bool, cell: Cell) {
+        match &mut self.columns[field] {
+            Column::Id(_) => {}
+            Column::Int(c) => {
+                let v = if let Cell::Int(v) = cell { v } else { NULL };
+                if new { c.push(v) } else { c.set(row, v) }
+            }
+            Column::Coded { codes, dict } => {
+                let v = match cell {
+                    Cell::Text(label) => dict.intern(&label).0 as i64,
+                    _ => NULL,
+                };
+                if new { codes.push(v) } else { codes.set(row, v) }
+            }
+            Column::Text(t) => {
+                let text = if let Cell::Text(s) = &cell { Some(s.as_str()) } else { None };
+                if new { t.push(text) } else { t.set(row, text) }
+            }
+        }
+    }
+
+    /// The cells of a row, as [`Table::upsert`] takes them.
+    pub fn row_cells(&self, row: usize) -> Vec<Cell> {
+        (0..self.columns.len())
+            .map(|field| match &self.columns[field] {
+                Column::Int(c) => match c.get(row) {
+                    NULL => Cell::Null,
+                    v => Cell::Int(v),
+                },
+                _ => self.text(field, row).map_or(Cell::Null, |t| Cell::Text(t.into_owned())),
+            })
+            .collect()
+    }
+
+    /// Appends a batch of rows in order; a key seen before (in the table or earlier in the
+    /// batch) updates that row instead, so the last occurrence wins. Column-wise: a batch
+    /// of new rows (the usual case of a first import) is appended without per-row work.
+    pub fn append_batch(&mut self, batch: RowBatch) {
+        let n = batch.len;
+        let first_new = self.len;
+        let targets: Vec<u32> = (0..n).map(|i| self.locate_batch_row(&batch, i) as u32).collect();
+        let n_new = targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
+        let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);
+        for (field, bc) in batch.columns.into_iter().enumerate() {
+            let column = &mut self.columns[field];
+            let values: Option<Vec<i64>> = match (bc, &mut *column) {
+                (_, Column::Id(_)) => None,
+                (BatchColumn::Ints(v), Column::Int(_)) => Some(v),
+                (BatchColumn::Coded { codes, labels }, Column::Coded { dict, .. }) => {
+                    let remap: Vec<i64> = labels.iter().map(|l| dict.intern(l).0 as i64).collect();
+                    Some(codes.into_iter().map(|c| if c == NULL { NULL } else { remap[c as usize] }).collect())
+                }
+                (BatchColumn::Text(t), Column::Text(col)) => {
+                    if contiguous {
+                        for i in 0..n {
+                            col.push(t.get(i));
+                        }
+                    } else {
+                        for _ in 0..n_new {
+                            col.push(None);
+                        }
+                        for (i, &row) in targets.iter().enumerate() {
+                            col.set(row as usize, t.get(i));
+                        }
+                    }
+                    None
+                }
+                (bc, _) => panic!("batch column {bc:?} does not match field {field}"),
+            };
+            if let (Some(values), Column::Int(ints) | Column::Coded { codes: ints, .. }) = (values, column) {
+                if contiguous {
+                    ints.extend(&values);
+                } else {
+                    ints.extend(&vec![NULL; n_new]);
+                    for (i, &row) in targets.iter().enumerate() {
+                        ints.set(row as usize, values[i]);
+                    }
+                }
+            }
+        }
+        self.len += n_new;
+    }
+
+    fn locate_batch_row(&mut self, batch: &RowBatch, i: usize) -> usize {
+        match &mut self.key {
+            KeyIndex::Id(field) => {
+                let BatchColumn::Text(keys) = &batch.columns[*field] else { panic!("id column") };
+                let key = keys.get(i).expect("a row needs its id");
+                let Column::Id(ids) = &mut self.columns[*field] else { unreachable!("key field is an Id column") };
+                ids.intern(key).0 as usize
+            }
+            KeyIndex::Composite { fields, index } => {
+                let key: Vec<i64> = fields.iter().map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL }).collect();
+                // Every row has one key, so the index size is the row count including the
+                // rows this batch has added so far.
+                let next = index.len() as u32;
+                *index.entry(key).or_insert(next) as usize
+            }
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        let key = match &self.key {
+            KeyIndex::Id(_) => 0,
+            KeyIndex::Composite { index, .. } => index.len() * 48,
+        };
+        key + self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Int(c) => c.heap_bytes(),
+                Column::Coded { codes, dict } => codes.heap_bytes() + dict.heap_bytes(),
+                Column::Text(t) => t.heap_bytes(),
+                Column::Id(ids) => ids.heap_bytes(),
+            })
+            .sum::<usize>()
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        for c in &mut self.columns {
+            match c {
+                Column::Int(c) => c.shrink_to_fit(),
+                Column::Coded { codes, dict } => {
+                    codes.shrink_to_fit();
+                    dict.shrink_to_fit();
+                }
+                Column::Id(ids) => ids.shrink_to_fit(),
+                Column::Text(_) => {}
+            }
+        }
+    }
+}

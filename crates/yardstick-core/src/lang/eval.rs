@@ -1,0 +1,416 @@
+//! Runs a [`Program`] column-at-a-time over a batch of rows: one tight loop per node, no
+//! per-row allocation. `exists` probes a per-key, time-sorted index.
+
+use std::sync::Arc;
+
+use super::ast::BinaryOp;
+use super::compile::MICROS;
+use super::program::{ExistsPlan, Node, NodeId, Program, Side};
+use crate::calendar::BusinessClock;
+use crate::data::{Dataset, NULL, Org, Table};
+use crate::schema::Source;
+
+/// The business clocks of the organisation: one per team (inherited from the parent when
+/// a team has none of its own) and the organisation's default.
+#[derive(Clone, Debug)]
+pub struct Clocks {
+    pub default: Arc<BusinessClock>,
+    pub by_team: Vec<Arc<BusinessClock>>,
+}
+
+impl Clocks {
+    pub fn for_team(&self, team: Option<u32>) -> &BusinessClock {
+        match team {
+            Some(t) => &self.by_team[t as usize],
+            None => &self.default,
+        }
+    }
+}
+
+/// What evaluation reads besides the program.
+pub struct Env<'a> {
+    pub data: &'a Dataset,
+    pub org: &'a Org,
+    pub clocks: &'a Clocks,
+    /// One per `prog.exists` entry.
+    pub indexes: &'a [ExistsIndex],
+}
+
+/// The rows of a batch: a contiguous range, or a list (drill-down, incremental updates).
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    Range { start: usize, len: usize },
+    List(&'a [u32]),
+}
+
+impl Rows<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Range { len, .. } => *len,
+            Rows::List(l) => l.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn row(&self, i: usize) -> usize {
+        match self {
+            Rows::Range { start, .. } => start + i,
+            Rows::List(l) => l[i] as usize,
+        }
+    }
+}
+
+/// Records of `inner` grouped by a key and sorted by a time within each group.
+#[derive(Clone, Debug, Default)]
+pub struct ExistsIndex {
+    offsets: Vec<u32>,
+    rows: Vec<u32>,
+    times: Vec<i64>,
+}
+
+impl ExistsIndex {
+    /// Groups the rows of `table` by `key_field` (counting sort), each group by `time_field`.
+    /// Rows with a null key, or a null time when there is a time field, can never match.
+    pub fn build(table: &Table, key_field: u16, time_field: Option<u16>) -> ExistsIndex {
+        let n = table.len();
+        let keys: Vec<i64> = (0..n).map(|r| table.int(key_field as usize, r)).collect();
+        let times: Vec<i64> = match time_field {
+            Some(f) => (0..n).map(|r| table.int(f as usize, r)).collect(),
+            None => vec![0; n],
+        };
+        let n_keys = keys.iter().filter(|&&k| k != NULL).max().map_or(0, |&k| k as usize + 1);
+        let mut offsets = vec![0u32; n_keys + 1];
+        let usable = |r: usize| keys[r] != NULL && keys[r] >= 0 && times[r] != NULL;
+        for r in 0..n {
+            if usable(r) {
+                offsets[keys[r] as usize + 1] += 1;
+            }
+        }
+        for k in 0..n_keys {
+            offsets[k + 1] += offsets[k];
+        }
+        let mut fill = offsets.clone();
+        let total = offsets[n_keys] as usize;
+        let mut rows = vec![0u32; total];
+        for r in 0..n {
+            if usable(r) {
+                let k = keys[r] as usize;
+                rows[fill[k] as usize] = r as u32;
+                fill[k] += 1;
+            }
+        }
+        for k in 0..n_keys {
+            let group = &mut rows[offsets[k] as usize..offsets[k + 1] as usize];
+            if group.len() > 1 {
+                group.sort_unstable_by_key(|&r| (times[r as usize], r));
+            }
+        }
+        let sorted_times = rows.iter().map(|&r| times[r as usize]).collect();
+        ExistsIndex { offsets, rows, times: sorted_times }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 4 + self.rows.capacity() * 4 + self.times.capacity() * 8
+    }
+
+    fn group(&self, key: i64) -> std::ops::Range<usize> {
+        if key < 0 || key as usize + 1 >= self.offsets.len() {
+            return 0..0;
+        }
+        self.offsets[key as usize] as usize..self.offsets[key as usize + 1] as usize
+    }
+}
+
+/// Per-node value buffers, reused from batch to batch.
+#[derive(Default)]
+pub struct Evaluator {
+    bufs: Vec<Vec<i64>>,
+}
+
+impl Evaluator {
+    pub fn values(&self, id: NodeId) -> &[i64] {
+        &self.bufs[id as usize]
+    }
+
+    /// Evaluates every node of `prog` for `rows`.
+    pub fn run(&mut self, prog: &Program, env: &Env, rows: Rows) {
+        let n = rows.len();
+        self.bufs.resize_with(prog.nodes.len(), Vec::new);
+        let table = env.data.table(prog.source);
+        for (id, node) in prog.nodes.iter().enumerate() {
+            let mut out = std::mem::take(&mut self.bufs[id]);
+            out.clear();
+            out.resize(n, 0);
+            self.eval_node(prog, env, table, rows, node, &mut out);
+            self.bufs[id] = out;
+        }
+    }
+
+    fn eval_node(&self, prog: &Program, env: &Env, table: &Table, rows: Rows, node: &Node, out: &mut [i64]) {
+        let b = |id: NodeId| &self.bufs[id as usize][..];
+        match node {
+            Node::Const(v) => out.fill(*v),
+            Node::Field { field, .. } => read_field(table, *field, rows, out),
+            Node::Deref { row, source, field } => {
+                let target = env.data.table(*source);
+                for (o, &r) in out.iter_mut().zip(b(*row)) {
+                    *o = if r == NULL { NULL } else { target.int(*field as usize, r as usize) };
+                }
+            }
+            Node::Scale { a, mul, div } => map1(b(*a), out, |x| scale(x, *mul, *div)),
+            Node::Neg(a) => map1(b(*a), out, |x| x.wrapping_neg()),
+            Node::Abs(a) => map1(b(*a), out, i64::abs),
+            Node::Arith { op, a, b: y } => map2(b(*a), b(*y), out, |x, y| arith(*op, x, y)),
+            Node::DecimalMul { a, b: y } => map2(b(*a), b(*y), out, decimal_mul),
+            Node::DecimalDiv { a, b: y } => map2(b(*a), b(*y), out, decimal_div),
+            Node::Cmp { op, a, b: y } => {
+                for ((o, &x), &y) in out.iter_mut().zip(b(*a)).zip(b(*y)) {
+                    *o = compare(*op, x, y) as i64;
+                }
+            }
+            Node::And(a, y) => {
+                for ((o, &x), &y) in out.iter_mut().zip(b(*a)).zip(b(*y)) {
+                    *o = (x == 1 && y == 1) as i64;
+                }
+            }
+            Node::Or(a, y) => {
+                for ((o, &x), &y) in out.iter_mut().zip(b(*a)).zip(b(*y)) {
+                    *o = (x == 1 || y == 1) as i64;
+                }
+            }
+            Node::Not(a) => map1(b(*a), out, |x| (x != 1) as i64),
+            Node::IsNull(a) => {
+                for (o, &x) in out.iter_mut().zip(b(*a)) {
+                    *o = (x == NULL) as i64;
+                }
+            }
+            Node::InSet { a, set } => {
+                for (o, &x) in out.iter_mut().zip(b(*a)) {
+                    *o = (x != NULL && set.binary_search(&x).is_ok()) as i64;
+                }
+            }
+            Node::Coalesce(items) => {
+                out.fill(NULL);
+                for &item in items {
+                    for (o, &x) in out.iter_mut().zip(b(item)) {
+                        if *o == NULL {
+                            *o = x;
+                        }
+                    }
+                }
+            }
+            Node::Case { arms, otherwise } => {
+                out.copy_from_slice(b(*otherwise));
+                for &(cond, value) in arms.iter().rev() {
+                    for ((o, &c), &v) in out.iter_mut().zip(b(cond)).zip(b(value)) {
+                        if c == 1 {
+                            *o = v;
+                        }
+                    }
+                }
+            }
+            Node::Business { from, to, owner } => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    let (f, t, p) = (b(*from)[i], b(*to)[i], b(*owner)[i]);
+                    *o = if f == NULL || t == NULL {
+                        NULL
+                    } else {
+                        let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
+                        env.clocks.for_team(team).business_seconds(f, t)
+                    };
+                }
+            }
+            Node::Exists(index) => {
+                let plan = &prog.exists[*index as usize];
+                let idx = &env.indexes[*index as usize];
+                let inner = env.data.table(plan.inner);
+                let keys = b(plan.key_outer);
+                let lower = plan.lower.map(|(id, inclusive)| (b(id), inclusive));
+                let upper = plan.upper.map(|(id, inclusive)| (b(id), inclusive));
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = probe(prog, env, plan, idx, inner, table, rows.row(i), keys[i], lower.map(|(v, inc)| (v[i], inc)), upper.map(|(v, inc)| (v[i], inc))) as i64;
+                }
+            }
+        }
+    }
+}
+
+fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
+    use crate::data::Column;
+    match (&table.columns[field as usize], rows) {
+        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::Range { start, .. }) => c.read_range(start, out),
+        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::List(list)) => c.read_rows(list, out),
+        (Column::Id(_), rows) => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = rows.row(i) as i64;
+            }
+        }
+        (Column::Text(t), rows) => {
+            for (i, o) in out.iter_mut().enumerate() {
+                // Text is only ever tested for null: any non-null marker will do.
+                *o = if t.get(rows.row(i)).is_some() { 1 } else { NULL };
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn probe(prog: &Program, env: &Env, plan: &ExistsPlan, idx: &ExistsIndex, inner: &Table, outer: &Table, outer_row: usize, key: i64, lower: Option<(i64, bool)>, upper: Option<(i64, bool)>) -> bool {
+    if key == NULL || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
+        return false;
+    }
+    let group = idx.group(key);
+    let times = &idx.times[group.clone()];
+    let start = match lower {
+        Some((lo, true)) => times.partition_point(|&t| t < lo),
+        Some((lo, false)) => times.partition_point(|&t| t <= lo),
+        None => 0,
+    };
+    for j in start..times.len() {
+        let t = times[j];
+        match upper {
+            Some((hi, true)) if t > hi => break,
+            Some((hi, false)) if t >= hi => break,
+            _ => {}
+        }
+        let inner_row = idx.rows[group.start + j] as usize;
+        let ok = match plan.residual {
+            None => true,
+            Some(id) => eval_residual(prog, env, inner, outer, plan.inner, id, inner_row, outer_row) == 1,
+        };
+        if ok {
+            return true;
+        }
+    }
+    false
+}
+
+/// Evaluates a residual `exists` predicate for one pair of records.
+#[allow(clippy::too_many_arguments)]
+fn eval_residual(prog: &Program, env: &Env, inner: &Table, outer: &Table, inner_source: Source, id: NodeId, inner_row: usize, outer_row: usize) -> i64 {
+    let ev = |id: NodeId| eval_residual(prog, env, inner, outer, inner_source, id, inner_row, outer_row);
+    match &prog.residual[id as usize] {
+        Node::Const(v) => *v,
+        Node::Field { side: Side::Row, field } => field_value(inner, *field, inner_row),
+        Node::Field { side: Side::Outer, field } => field_value(outer, *field, outer_row),
+        Node::Deref { row, source, field } => match ev(*row) {
+            NULL => NULL,
+            r => field_value(env.data.table(*source), *field, r as usize),
+        },
+        Node::Scale { a, mul, div } => scale(ev(*a), *mul, *div),
+        Node::Neg(a) => match ev(*a) {
+            NULL => NULL,
+            x => -x,
+        },
+        Node::Abs(a) => match ev(*a) {
+            NULL => NULL,
+            x => x.abs(),
+        },
+        Node::Arith { op, a, b } => arith(*op, ev(*a), ev(*b)),
+        Node::DecimalMul { a, b } => decimal_mul(ev(*a), ev(*b)),
+        Node::DecimalDiv { a, b } => decimal_div(ev(*a), ev(*b)),
+        Node::Cmp { op, a, b } => compare(*op, ev(*a), ev(*b)) as i64,
+        Node::And(a, b) => (ev(*a) == 1 && ev(*b) == 1) as i64,
+        Node::Or(a, b) => (ev(*a) == 1 || ev(*b) == 1) as i64,
+        Node::Not(a) => (ev(*a) != 1) as i64,
+        Node::IsNull(a) => (ev(*a) == NULL) as i64,
+        Node::InSet { a, set } => {
+            let x = ev(*a);
+            (x != NULL && set.binary_search(&x).is_ok()) as i64
+        }
+        Node::Coalesce(items) => items.iter().map(|&i| ev(i)).find(|&v| v != NULL).unwrap_or(NULL),
+        Node::Case { arms, otherwise } => arms.iter().find(|(c, _)| ev(*c) == 1).map_or_else(|| ev(*otherwise), |(_, v)| ev(*v)),
+        Node::Business { from, to, owner } => {
+            let (f, t, p) = (ev(*from), ev(*to), ev(*owner));
+            if f == NULL || t == NULL {
+                return NULL;
+            }
+            let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
+            env.clocks.for_team(team).business_seconds(f, t)
+        }
+        Node::Exists(_) => NULL,
+    }
+}
+
+fn field_value(table: &Table, field: u16, row: usize) -> i64 {
+    match &table.columns[field as usize] {
+        crate::data::Column::Id(_) => row as i64,
+        crate::data::Column::Text(t) => {
+            if t.get(row).is_some() {
+                1
+            } else {
+                NULL
+            }
+        }
+        _ => table.int(field as usize, row),
+    }
+}
+
+#[inline]
+fn map1(a: &[i64], out: &mut [i64], f: impl Fn(i64) -> i64) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = if x == NULL { NULL } else { f(x) };
+    }
+}
+
+#[inline]
+fn map2(a: &[i64], b: &[i64], out: &mut [i64], f: impl Fn(i64, i64) -> i64) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+}
+
+#[inline]
+fn scale(x: i64, mul: i64, div: i64) -> i64 {
+    if x == NULL { NULL } else { (x as i128 * mul as i128 / div as i128) as i64 }
+}
+
+#[inline]
+pub fn arith(op: BinaryOp, x: i64, y: i64) -> i64 {
+    if x == NULL || y == NULL {
+        return NULL;
+    }
+    match op {
+        BinaryOp::Add => x.saturating_add(y),
+        BinaryOp::Sub => x.saturating_sub(y),
+        BinaryOp::Mul => x.saturating_mul(y),
+        BinaryOp::Div => {
+            if y == 0 {
+                NULL
+            } else {
+                x / y
+            }
+        }
+        _ => NULL,
+    }
+}
+
+#[inline]
+fn decimal_mul(x: i64, y: i64) -> i64 {
+    if x == NULL || y == NULL { NULL } else { (x as i128 * y as i128 / MICROS as i128) as i64 }
+}
+
+#[inline]
+fn decimal_div(x: i64, y: i64) -> i64 {
+    if x == NULL || y == NULL || y == 0 { NULL } else { (x as i128 * MICROS as i128 / y as i128) as i64 }
+}
+
+#[inline]
+pub fn compare(op: BinaryOp, x: i64, y: i64) -> bool {
+    if x == NULL || y == NULL {
+        return false;
+    }
+    match op {
+        BinaryOp::Eq => x == y,
+        BinaryOp::Ne => x != y,
+        BinaryOp::Lt => x < y,
+        BinaryOp::Le => x <= y,
+        BinaryOp::Gt => x > y,
+        BinaryOp::Ge => x >= y,
+        _ => false,
+    }
+}
