@@ -119,13 +119,13 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
             i += 1;
             Tok::Text(text[s0..i - 1].to_string())
         } else {
-            let two = if i + 1 < b.len() { &text[i..i + 2] } else { "" };
+            let two: &[u8] = if i + 1 < b.len() { &b[i..i + 2] } else { &[] };
             let sym: &'static str = match two {
-                "<=" => "<=",
-                ">=" => ">=",
-                "!=" => "!=",
-                "<>" => "!=",
-                "==" => "=",
+                b"<=" => "<=",
+                b">=" => ">=",
+                b"!=" => "!=",
+                b"<>" => "!=",
+                b"==" => "=",
                 _ => match c {
                     b'=' => "=",
                     b'<' => "<",
@@ -144,7 +144,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                     }
                 },
             };
-            i += if matches!(two, "<=" | ">=" | "!=" | "<>" | "==") { 2 } else { 1 };
+            i += if matches!(two, b"<=" | b">=" | b"!=" | b"<>" | b"==") { 2 } else { 1 };
             Tok::Sym(sym)
         };
         out.push((tok, Span { start, end: i }));
