@@ -8,3 +8,4 @@ pub mod time;
 pub mod data;
 pub mod lang;
 pub mod schema;
+pub mod metric;

@@ -1,0 +1,126 @@
+//! The requested periods as UTC instants, cut into atoms: the coarsest intervals such that
+//! every period is a run of whole atoms (months for month + quarter + year requests). A
+//! record is accumulated once, into its atom; periods add their atoms up.
+
+use crate::period::Period;
+use crate::time::{Instant, OrgTimeZone};
+
+/// No atom: the instant is outside every requested period.
+pub const NONE: u32 = u32::MAX;
+
+const SLOT_SECONDS: i64 = 900;
+
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    pub periods: Vec<Period>,
+    /// UTC instants of each period's start and end (local midnights).
+    pub starts: Vec<Instant>,
+    pub ends: Vec<Instant>,
+    /// Sorted distinct boundaries; atom `a` is `[bounds[a], bounds[a + 1])`.
+    bounds: Vec<Instant>,
+    /// Atom range of each period.
+    pub period_atoms: Vec<(u32, u32)>,
+    used: Vec<bool>,
+    /// Atom at the start of each 15-minute slot from `bounds[0]`.
+    slot_atom: Vec<u32>,
+}
+
+impl Timeline {
+    pub fn new(periods: &[Period], tz: &OrgTimeZone) -> Timeline {
+        let starts: Vec<Instant> = periods.iter().map(|p| tz.day_start(p.start)).collect();
+        let ends: Vec<Instant> = periods.iter().map(|p| tz.day_start(p.end)).collect();
+        let mut bounds: Vec<Instant> = starts.iter().chain(&ends).copied().collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let n_atoms = bounds.len().saturating_sub(1);
+        let atom_index = |t: Instant| bounds.binary_search(&t).expect("a boundary") as u32;
+        let period_atoms: Vec<(u32, u32)> = starts.iter().zip(&ends).map(|(&s, &e)| (atom_index(s), atom_index(e))).collect();
+        let mut used = vec![false; n_atoms];
+        for &(a, b) in &period_atoms {
+            for u in &mut used[a as usize..b as usize] {
+                *u = true;
+            }
+        }
+        let mut slot_atom = Vec::new();
+        if n_atoms > 0 {
+            let span = bounds[n_atoms] - bounds[0];
+            let n_slots = (span + SLOT_SECONDS - 1) / SLOT_SECONDS;
+            slot_atom.reserve(n_slots as usize);
+            let mut a = 0usize;
+            for s in 0..n_slots {
+                let t = bounds[0] + s * SLOT_SECONDS;
+                while a + 1 < n_atoms && bounds[a + 1] <= t {
+                    a += 1;
+                }
+                slot_atom.push(a as u32);
+            }
+        }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom }
+    }
+
+    pub fn n_atoms(&self) -> usize {
+        self.used.len()
+    }
+
+    /// The atom containing `t`, or [`NONE`] (also for null).
+    #[inline]
+    pub fn atom_of(&self, t: Instant) -> u32 {
+        let n = self.used.len();
+        if n == 0 || t < self.bounds[0] || t >= self.bounds[n] {
+            return NONE;
+        }
+        let mut a = self.slot_atom[((t - self.bounds[0]) / SLOT_SECONDS) as usize] as usize;
+        if t >= self.bounds[a + 1] {
+            a += 1;
+        }
+        if self.used[a] { a as u32 } else { NONE }
+    }
+
+    /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`.
+    pub fn periods_overlapping(&self, lo: Instant, hi: Instant) -> impl Iterator<Item = usize> + '_ {
+        (0..self.periods.len()).filter(move |&k| self.starts[k] <= hi && lo < self.ends[k])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{ParsedTime, parse_time};
+
+    fn at(s: &str) -> Instant {
+        match parse_time(s).unwrap() {
+            ParsedTime::Utc(t) => t,
+            ParsedTime::Local(_) => panic!(),
+        }
+    }
+
+    #[test]
+    fn months_quarter_and_year_share_month_atoms() {
+        let mut periods: Vec<Period> = (1..=12).map(|m| Period::month(2025, m)).collect();
+        periods.push(Period::quarter(2025, 1));
+        periods.push(Period::year(2025));
+        let t = Timeline::new(&periods, &OrgTimeZone::shanghai());
+        assert_eq!(t.n_atoms(), 12);
+        assert_eq!(t.period_atoms[12], (0, 3));
+        assert_eq!(t.period_atoms[13], (0, 12));
+        // Boundaries are local midnights: 2025-02-01T00:00+08:00 is 2025-01-31T16:00Z.
+        assert_eq!(t.atom_of(at("2025-01-31T15:59:59Z")), 0);
+        assert_eq!(t.atom_of(at("2025-01-31T16:00:00Z")), 1);
+        assert_eq!(t.atom_of(at("2024-12-31T15:59:59Z")), NONE);
+        assert_eq!(t.atom_of(at("2025-12-31T15:59:59Z")), 11);
+        assert_eq!(t.atom_of(at("2025-12-31T16:00:00Z")), NONE);
+    }
+
+    #[test]
+    fn gaps_between_periods_are_in_no_atom_and_odd_offsets_work() {
+        let periods = [Period::month(2025, 1), Period::month(2025, 3)];
+        let t = Timeline::new(&periods, &OrgTimeZone::named("Asia/Kathmandu").unwrap());
+        assert_eq!(t.atom_of(at("2025-02-10T00:00:00Z")), NONE);
+        // Kathmandu is UTC+05:45: March starts at 2025-02-28T18:15Z.
+        assert_eq!(t.atom_of(at("2025-02-28T18:14:59Z")), NONE);
+        assert_eq!(t.atom_of(at("2025-02-28T18:15:00Z")), 2);
+        let weeks_and_months = [Period::month(2025, 3), Period::iso_week(2025, 10).unwrap()];
+        let t = Timeline::new(&weeks_and_months, &OrgTimeZone::shanghai());
+        assert_eq!(t.period_atoms, vec![(0, 3), (1, 2)]);
+    }
+}
