@@ -2,10 +2,14 @@
 //! the KPI engine. Pure: no async, no database, no HTTP, no file system.
 
 pub mod calendar;
-pub mod diag;
-pub mod period;
-pub mod time;
 pub mod data;
+pub mod diag;
+pub mod engine;
 pub mod lang;
-pub mod schema;
 pub mod metric;
+pub mod period;
+pub mod schema;
+pub mod settings;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod time;

@@ -11,8 +11,15 @@ use hashbrown::HashTable;
 #[derive(Clone, Debug)]
 enum Keys {
     /// `prefix` followed by the value written with at least `width` digits (zero-padded).
-    Numeric { prefix: String, width: usize, values: Vec<u64> },
-    Strings { bytes: String, ends: Vec<u32> },
+    Numeric {
+        prefix: String,
+        width: usize,
+        values: Vec<u64>,
+    },
+    Strings {
+        bytes: String,
+        ends: Vec<u32>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -23,7 +30,13 @@ pub struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner { keys: Keys::Strings { bytes: String::new(), ends: Vec::new() }, table: HashTable::new() }
+        Interner {
+            keys: Keys::Strings {
+                bytes: String::new(),
+                ends: Vec::new(),
+            },
+            table: HashTable::new(),
+        }
     }
 }
 
@@ -53,7 +66,14 @@ fn split_numeric(key: &str) -> Option<(&str, &str, u64)> {
 impl Interner {
     /// An interner that starts in the compact numeric form.
     pub fn new() -> Interner {
-        Interner { keys: Keys::Numeric { prefix: String::new(), width: 0, values: Vec::new() }, table: HashTable::new() }
+        Interner {
+            keys: Keys::Numeric {
+                prefix: String::new(),
+                width: 0,
+                values: Vec::new(),
+            },
+            table: HashTable::new(),
+        }
     }
 
     pub fn with_capacity(n: usize) -> Interner {
@@ -75,7 +95,11 @@ impl Interner {
 
     pub fn get(&self, code: u32) -> Cow<'_, str> {
         match &self.keys {
-            Keys::Numeric { prefix, width, values } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
+            Keys::Numeric {
+                prefix,
+                width,
+                values,
+            } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
             Keys::Strings { bytes, ends } => {
                 let i = code as usize;
                 let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -86,9 +110,21 @@ impl Interner {
 
     /// The numeric value of `key` if the interner is numeric and `key` has its shape.
     fn numeric_value(&self, key: &str) -> Option<u64> {
-        let Keys::Numeric { prefix, width, values } = &self.keys else { return None };
+        let Keys::Numeric {
+            prefix,
+            width,
+            values,
+        } = &self.keys
+        else {
+            return None;
+        };
         let (p, digits, value) = split_numeric(key)?;
-        let fits_shape = if values.is_empty() { true } else { p == prefix && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0'))) };
+        let fits_shape = if values.is_empty() {
+            true
+        } else {
+            p == prefix
+                && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0')))
+        };
         fits_shape.then_some(value)
     }
 
@@ -96,9 +132,14 @@ impl Interner {
         match &self.keys {
             Keys::Numeric { values, .. } => {
                 let v = self.numeric_value(key)?;
-                self.table.find(hash_u64(v), |&c| values[c as usize] == v).copied()
+                self.table
+                    .find(hash_u64(v), |&c| values[c as usize] == v)
+                    .copied()
             }
-            Keys::Strings { .. } => self.table.find(hash_str(key), |&c| self.get(c) == key).copied(),
+            Keys::Strings { .. } => self
+                .table
+                .find(hash_str(key), |&c| self.get(c) == key)
+                .copied(),
         }
     }
 
@@ -111,7 +152,12 @@ impl Interner {
         if matches!(self.keys, Keys::Numeric { .. }) {
             match self.numeric_value(key) {
                 Some(v) => {
-                    if let Keys::Numeric { prefix, width, values } = &mut self.keys {
+                    if let Keys::Numeric {
+                        prefix,
+                        width,
+                        values,
+                    } = &mut self.keys
+                    {
                         if values.is_empty() {
                             let (p, digits, _) = split_numeric(key).expect("checked");
                             *prefix = p.to_string();
@@ -119,7 +165,8 @@ impl Interner {
                         }
                         values.push(v);
                         let values = &*values;
-                        self.table.insert_unique(hash_u64(v), code, |&c| hash_u64(values[c as usize]));
+                        self.table
+                            .insert_unique(hash_u64(v), code, |&c| hash_u64(values[c as usize]));
                     }
                     return (code, true);
                 }
@@ -132,7 +179,8 @@ impl Interner {
         }
         let hash = hash_str(key);
         let keys = &self.keys;
-        self.table.insert_unique(hash, code, |&c| hash_str(&key_of(keys, c)));
+        self.table
+            .insert_unique(hash, code, |&c| hash_str(&key_of(keys, c)));
         (code, true)
     }
 
@@ -148,7 +196,9 @@ impl Interner {
         let keys = &self.keys;
         let mut table = HashTable::with_capacity(n);
         for code in 0..n as u32 {
-            table.insert_unique(hash_str(&key_of(keys, code)), code, |&c| hash_str(&key_of(keys, c)));
+            table.insert_unique(hash_str(&key_of(keys, code)), code, |&c| {
+                hash_str(&key_of(keys, c))
+            });
         }
         self.table = table;
     }
@@ -180,7 +230,11 @@ impl Interner {
 
 fn key_of(keys: &Keys, code: u32) -> Cow<'_, str> {
     match keys {
-        Keys::Numeric { prefix, width, values } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
+        Keys::Numeric {
+            prefix,
+            width,
+            values,
+        } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
         Keys::Strings { bytes, ends } => {
             let i = code as usize;
             let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -207,7 +261,10 @@ mod tests {
         assert_eq!(i.intern("工单-甲"), (3, true));
         assert!(matches!(i.keys, Keys::Strings { .. }));
         assert_eq!(i.intern("T1"), (4, true));
-        assert_eq!((i.get(0).as_ref(), i.get(2).as_ref(), i.get(3).as_ref()), ("T000001", "T1000000", "工单-甲"));
+        assert_eq!(
+            (i.get(0).as_ref(), i.get(2).as_ref(), i.get(3).as_ref()),
+            ("T000001", "T1000000", "工单-甲")
+        );
         assert_eq!(i.find("T000002"), Some(1));
     }
 

@@ -1,11 +1,13 @@
 //! The records in memory: one columnar [`Table`] per source, the shared customer key
 //! space, and the organisation structure derived from teams, people and memberships.
 
+mod builder;
 pub mod column;
 pub mod interner;
 mod org;
 mod table;
 
+pub use builder::{BatchBuilder, FieldError, map_header, parse_bool, parse_decimal, parse_instant};
 pub use column::{IntColumn, NULL, TextColumn};
 pub use interner::Interner;
 pub use org::{Membership, Org, TeamIx};
@@ -28,7 +30,10 @@ impl Default for Dataset {
 
 impl Dataset {
     pub fn new() -> Dataset {
-        Dataset { tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(), customers: Interner::new() }
+        Dataset {
+            tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(),
+            customers: Interner::new(),
+        }
     }
 
     pub fn table(&self, source: Source) -> &Table {
@@ -45,8 +50,14 @@ impl Dataset {
         for (field, def) in source.def().fields.iter().enumerate() {
             if let FieldType::Key(KeySpace::Customers) = def.ty {
                 if let BatchColumn::Coded { codes, labels } = &batch.columns[field] {
-                    let remap: Vec<i64> = labels.iter().map(|l| self.customers.intern(l).0 as i64).collect();
-                    let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
+                    let remap: Vec<i64> = labels
+                        .iter()
+                        .map(|l| self.customers.intern(l).0 as i64)
+                        .collect();
+                    let ints = codes
+                        .iter()
+                        .map(|&c| if c == NULL { NULL } else { remap[c as usize] })
+                        .collect();
                     batch.columns[field] = BatchColumn::Ints(ints);
                 }
             }

@@ -39,9 +39,25 @@ impl Org {
         let n_teams = teams.len();
         let parent_field = teams.def().field_index("parent_team_id").expect("schema");
         let mut parent: Vec<Option<TeamIx>> = (0..n_teams)
-            .map(|t| match teams.int(parent_field, t) {
-                NULL => None,
-                p => Some(p as TeamIx),
+            .map(|t| {
+                let id = teams.text(parent_field, t)?;
+                let found = teams.find(&id).map(|p| p as TeamIx);
+                if found.is_none() {
+                    diags.push(
+                        Diagnostic::error(
+                            "teams.csv",
+                            0,
+                            0,
+                            format!(
+                                "parent_team_id {id} of team {} is not in teams.csv",
+                                teams.key_text(t)
+                            ),
+                        )
+                        .field("parent_team_id")
+                        .fix("add the parent team or leave parent_team_id empty for a root team"),
+                    );
+                }
+                found
             })
             .collect();
         // Break cycles: a team that reaches itself through its parents becomes a root.
@@ -52,8 +68,16 @@ impl Org {
                 seen += 1;
                 if p as usize == t || seen > n_teams {
                     diags.push(
-                        Diagnostic::error("teams.csv", 0, 0, format!("team {} is its own ancestor through parent_team_id", teams.key_text(t)))
-                            .fix("make the team tree a tree: one team must have no parent"),
+                        Diagnostic::error(
+                            "teams.csv",
+                            0,
+                            0,
+                            format!(
+                                "team {} is its own ancestor through parent_team_id",
+                                teams.key_text(t)
+                            ),
+                        )
+                        .fix("make the team tree a tree: one team must have no parent"),
                     );
                     parent[t] = None;
                     break;
@@ -79,16 +103,32 @@ impl Org {
                 let found = people.find(&id).map(|p| p as u32);
                 if found.is_none() {
                     diags.push(
-                        Diagnostic::warning("teams.csv", 0, 0, format!("lead_id {id} of team {} is not in people.csv", teams.key_text(t)))
-                            .field("lead_id")
-                            .fix("add the person to people.csv or correct the id"),
+                        Diagnostic::warning(
+                            "teams.csv",
+                            0,
+                            0,
+                            format!(
+                                "lead_id {id} of team {} is not in people.csv",
+                                teams.key_text(t)
+                            ),
+                        )
+                        .field("lead_id")
+                        .fix("add the person to people.csv or correct the id"),
                     );
                 }
                 found
             })
             .collect();
         let memberships = person_memberships(data);
-        (Org { parent, ancestors, lead, memberships }, diags)
+        (
+            Org {
+                parent,
+                ancestors,
+                lead,
+                memberships,
+            },
+            diags,
+        )
     }
 
     pub fn n_teams(&self) -> usize {
@@ -121,7 +161,11 @@ fn person_memberships(data: &Dataset) -> Vec<Vec<Membership>> {
     let mut by_person: Vec<Vec<(Instant, Instant, TeamIx)>> = vec![Vec::new(); people.len()];
     for r in 0..rows.len() {
         let to = rows.int(uf, r);
-        by_person[rows.int(pf, r) as usize].push((rows.int(ff, r), if to == NULL { i64::MAX } else { to }, rows.int(tf, r) as TeamIx));
+        by_person[rows.int(pf, r) as usize].push((
+            rows.int(ff, r),
+            if to == NULL { i64::MAX } else { to },
+            rows.int(tf, r) as TeamIx,
+        ));
     }
     by_person
         .into_iter()
@@ -132,16 +176,28 @@ fn person_memberships(data: &Dataset) -> Vec<Vec<Membership>> {
                     NULL => None,
                     t => Some(t as TeamIx),
                 };
-                return vec![Membership { from: i64::MIN, team }];
+                return vec![Membership {
+                    from: i64::MIN,
+                    team,
+                }];
             }
             spans.sort_unstable();
-            let mut steps = vec![Membership { from: i64::MIN, team: None }];
+            let mut steps = vec![Membership {
+                from: i64::MIN,
+                team: None,
+            }];
             for (from, to, team) in spans {
                 // Overlaps are rejected at import; if one slips through, the later span wins.
                 steps.retain(|m| m.from < from);
-                steps.push(Membership { from, team: Some(team) });
+                steps.push(Membership {
+                    from,
+                    team: Some(team),
+                });
                 if to != i64::MAX {
-                    steps.push(Membership { from: to, team: None });
+                    steps.push(Membership {
+                        from: to,
+                        team: None,
+                    });
                 }
             }
             steps

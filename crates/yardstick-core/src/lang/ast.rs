@@ -54,7 +54,10 @@ impl BinaryOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
     }
 }
 
@@ -68,13 +71,30 @@ pub enum Expr {
     Neg(Box<Expr>, Span),
     Not(Box<Expr>, Span),
     Binary(BinaryOp, Box<Expr>, Box<Expr>, Span),
-    IsNull { expr: Box<Expr>, negated: bool, span: Span },
-    In { expr: Box<Expr>, set: InSet, negated: bool, span: Span },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+        span: Span,
+    },
+    In {
+        expr: Box<Expr>,
+        set: InSet,
+        negated: bool,
+        span: Span,
+    },
     Call(String, Vec<Expr>, Span),
-    Case { arms: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>>, span: Span },
+    Case {
+        arms: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+        span: Span,
+    },
     /// `exists(SOURCE where PREDICATE)`: another record of SOURCE satisfies PREDICATE, in
     /// which unqualified names are the other record's fields and `this.` names this one's.
-    Exists { source: String, predicate: Box<Expr>, span: Span },
+    Exists {
+        source: String,
+        predicate: Box<Expr>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,8 +106,17 @@ pub enum InSet {
 impl Expr {
     pub fn span(&self) -> Span {
         match self {
-            Expr::Literal(_, s) | Expr::Path(_, s) | Expr::Param(_, s) | Expr::Neg(_, s) | Expr::Not(_, s) | Expr::Binary(_, _, _, s) | Expr::Call(_, _, s) => *s,
-            Expr::IsNull { span, .. } | Expr::In { span, .. } | Expr::Case { span, .. } | Expr::Exists { span, .. } => *span,
+            Expr::Literal(_, s)
+            | Expr::Path(_, s)
+            | Expr::Param(_, s)
+            | Expr::Neg(_, s)
+            | Expr::Not(_, s)
+            | Expr::Binary(_, _, _, s)
+            | Expr::Call(_, _, s) => *s,
+            Expr::IsNull { span, .. }
+            | Expr::In { span, .. }
+            | Expr::Case { span, .. }
+            | Expr::Exists { span, .. } => *span,
         }
     }
 }

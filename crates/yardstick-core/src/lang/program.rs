@@ -63,31 +63,66 @@ pub enum Side {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     Const(i64),
-    Field { side: Side, field: u16 },
+    Field {
+        side: Side,
+        field: u16,
+    },
     /// Field `field` of the `source` row whose index `row` holds.
-    Deref { row: NodeId, source: Source, field: u16 },
+    Deref {
+        row: NodeId,
+        source: Source,
+        field: u16,
+    },
     /// `a * mul / div`, null-preserving (type conversions, decimal arithmetic).
-    Scale { a: NodeId, mul: i64, div: i64 },
+    Scale {
+        a: NodeId,
+        mul: i64,
+        div: i64,
+    },
     Neg(NodeId),
-    Arith { op: BinaryOp, a: NodeId, b: NodeId },
+    Arith {
+        op: BinaryOp,
+        a: NodeId,
+        b: NodeId,
+    },
     /// Multiplication of two decimals (`a * b / 10^6`) or division into a decimal (`a * 10^6 / b`).
-    DecimalMul { a: NodeId, b: NodeId },
-    DecimalDiv { a: NodeId, b: NodeId },
+    DecimalMul {
+        a: NodeId,
+        b: NodeId,
+    },
+    DecimalDiv {
+        a: NodeId,
+        b: NodeId,
+    },
     /// Comparison; false when either side is null.
-    Cmp { op: BinaryOp, a: NodeId, b: NodeId },
+    Cmp {
+        op: BinaryOp,
+        a: NodeId,
+        b: NodeId,
+    },
     /// Null counts as false; the result is 0 or 1.
     And(NodeId, NodeId),
     Or(NodeId, NodeId),
     Not(NodeId),
     IsNull(NodeId),
     /// Membership in a sorted set; false for null.
-    InSet { a: NodeId, set: Vec<i64> },
+    InSet {
+        a: NodeId,
+        set: Vec<i64>,
+    },
     Coalesce(Vec<NodeId>),
-    Case { arms: Vec<(NodeId, NodeId)>, otherwise: NodeId },
+    Case {
+        arms: Vec<(NodeId, NodeId)>,
+        otherwise: NodeId,
+    },
     Abs(NodeId),
     /// Working seconds from `from` to `to` in the calendar of the team that the person in
     /// `owner` belonged to at `from` (the organisation calendar when there is none).
-    Business { from: NodeId, to: NodeId, owner: NodeId },
+    Business {
+        from: NodeId,
+        to: NodeId,
+        owner: NodeId,
+    },
     /// Index into [`Program::exists`].
     Exists(u32),
 }
@@ -125,7 +160,16 @@ pub struct Program {
 
 impl Program {
     pub fn new(source: Source) -> Program {
-        Program { source, nodes: Vec::new(), types: Vec::new(), exists: Vec::new(), residual: Vec::new(), residual_types: Vec::new(), dedup: HashMap::new(), residual_dedup: HashMap::new() }
+        Program {
+            source,
+            nodes: Vec::new(),
+            types: Vec::new(),
+            exists: Vec::new(),
+            residual: Vec::new(),
+            residual_types: Vec::new(),
+            dedup: HashMap::new(),
+            residual_dedup: HashMap::new(),
+        }
     }
 
     /// Adds a node (or returns the identical one already there).
@@ -157,6 +201,8 @@ impl Program {
 
     /// Whether `id` or anything under it is a `Business` node (needs calendars).
     pub fn uses_business(&self) -> bool {
-        self.nodes.iter().any(|n| matches!(n, Node::Business { .. }))
+        self.nodes
+            .iter()
+            .any(|n| matches!(n, Node::Business { .. }))
     }
 }

@@ -50,10 +50,18 @@ pub enum Aggregate {
     Sum(Written),
     Mean(Written),
     /// `p` as a fraction `num / den` (median = 1/2).
-    Percentile { value: Written, p_num: i64, p_den: i64 },
+    Percentile {
+        value: Written,
+        p_num: i64,
+        p_den: i64,
+    },
     DistinctCount(Written),
     /// `scale × Σ numerator / Σ denominator` (denominator defaults to 1 per record).
-    Ratio { numerator: Written, denominator: Option<Written>, scale: i64 },
+    Ratio {
+        numerator: Written,
+        denominator: Option<Written>,
+        scale: i64,
+    },
 }
 
 /// When a record counts.
@@ -282,12 +290,28 @@ impl Reader<'_> {
     fn expr(&self, s: &Spanned<String>) -> Result<Written, Diagnostic> {
         let value_start = s.span().start;
         // The string's content starts after its opening quote(s).
-        let quote = if self.text[value_start..].starts_with("\"\"\"") || self.text[value_start..].starts_with("'''") { 3 } else { 1 };
+        let quote = if self.text[value_start..].starts_with("\"\"\"")
+            || self.text[value_start..].starts_with("'''")
+        {
+            3
+        } else {
+            1
+        };
         let content_start = value_start + quote;
         let (line, column) = crate::diag::line_column(self.text, content_start);
         match parse_expr(s.get_ref()) {
-            Ok(expr) => Ok(Written { text: s.get_ref().clone(), expr, file: self.file.to_string(), line, column }),
-            Err(e) => self.error(content_start + e.offset, format!("in `{}`: {}", s.get_ref(), e.message), ""),
+            Ok(expr) => Ok(Written {
+                text: s.get_ref().clone(),
+                expr,
+                file: self.file.to_string(),
+                line,
+                column,
+            }),
+            Err(e) => self.error(
+                content_start + e.offset,
+                format!("in `{}`: {}", s.get_ref(), e.message),
+                "",
+            ),
         }
     }
 
@@ -302,16 +326,33 @@ impl Reader<'_> {
         }
         let inner = &t[1..t.len() - 1];
         let Some(comma) = top_level_comma(inner) else {
-            return self.error(s.span().start, format!("`{t}` needs two bounds separated by a comma"), fix);
+            return self.error(
+                s.span().start,
+                format!("`{t}` needs two bounds separated by a comma"),
+                fix,
+            );
         };
         let part = |text: &str| self.expr(&Spanned::new(s.span(), text.trim().to_string()));
-        Ok(Interval { from: part(&inner[..comma])?, from_inclusive: open == '[', to: part(&inner[comma + 1..])?, to_inclusive: close == ']' })
+        Ok(Interval {
+            from: part(&inner[..comma])?,
+            from_inclusive: open == '[',
+            to: part(&inner[comma + 1..])?,
+            to_inclusive: close == ']',
+        })
     }
 
     fn metric(&self, doc: MetricDoc, line: usize) -> Result<Vec<MetricDef>, Diagnostic> {
         let id = doc.id.get_ref().clone();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            return self.error(doc.id.span().start, format!("metric id `{id}` must be lowercase letters, digits and _"), "rename it, e.g. first_response_24h_rate");
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return self.error(
+                doc.id.span().start,
+                format!("metric id `{id}` must be lowercase letters, digits and _"),
+                "rename it, e.g. first_response_24h_rate",
+            );
         }
         let base = |kind| MetricDef {
             id: id.clone(),
@@ -327,24 +368,43 @@ impl Reader<'_> {
         };
         if let Some(formula) = &doc.formula {
             if doc.source.is_some() || doc.aggregate.is_some() {
-                return self.error(formula.span().start, "a metric has either a formula or a source and aggregate, not both", "remove `formula` or `source`/`aggregate`");
+                return self.error(
+                    formula.span().start,
+                    "a metric has either a formula or a source and aggregate, not both",
+                    "remove `formula` or `source`/`aggregate`",
+                );
             }
             return Ok(vec![base(MetricKind::Formula(self.expr(formula)?))]);
         }
-        let need = |field: &Option<Spanned<String>>, name: &str| -> Result<Spanned<String>, Diagnostic> {
-            field.clone().ok_or_else(|| Diagnostic::at_span(self.file, self.text, doc.id.span().start, format!("metric {id} needs `{name}`")).fix(format!("add {name} = \"…\" (see README, Metric language)")))
-        };
+        let need =
+            |field: &Option<Spanned<String>>, name: &str| -> Result<Spanned<String>, Diagnostic> {
+                field.clone().ok_or_else(|| {
+                    Diagnostic::at_span(
+                        self.file,
+                        self.text,
+                        doc.id.span().start,
+                        format!("metric {id} needs `{name}`"),
+                    )
+                    .fix(format!("add {name} = \"…\" (see README, Metric language)"))
+                })
+            };
         let source_name = need(&doc.source, "source")?;
         let Some(source) = Source::parse(source_name.get_ref()) else {
             let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
-            return self.error(source_name.span().start, format!("`{}` is not a source", source_name.get_ref()), &format!("use one of {}", names.join(", ")));
+            return self.error(
+                source_name.span().start,
+                format!("`{}` is not a source", source_name.get_ref()),
+                &format!("use one of {}", names.join(", ")),
+            );
         };
         let def = source.def();
         let anchor_text = need(&doc.anchor, "anchor")?;
         let anchor = match anchor_text.get_ref().as_str() {
             "period_start" => Anchor::PeriodStart,
             "period_end" => Anchor::PeriodEnd,
-            name if matches!(def.field(name).map(|f| f.ty), Some(FieldType::Period)) => Anchor::Label(name.to_string()),
+            name if matches!(def.field(name).map(|f| f.ty), Some(FieldType::Period)) => {
+                Anchor::Label(name.to_string())
+            }
             _ => Anchor::Time(self.expr(&anchor_text)?),
         };
         let snapshot = matches!(anchor, Anchor::PeriodStart | Anchor::PeriodEnd);
@@ -353,8 +413,24 @@ impl Reader<'_> {
             Some(FieldType::Ref(Source::People)) => {}
             Some(FieldType::Id) if source == Source::People => {}
             _ => {
-                let persons: Vec<&str> = def.fields.iter().filter(|f| matches!(f.ty, FieldType::Ref(Source::People)) || (source == Source::People && f.ty == FieldType::Id)).map(|f| f.name).collect();
-                return self.error(attribution.span().start, format!("`{}` is not a person field of {}", attribution.get_ref(), def.name), &format!("use one of {}", persons.join(", ")));
+                let persons: Vec<&str> = def
+                    .fields
+                    .iter()
+                    .filter(|f| {
+                        matches!(f.ty, FieldType::Ref(Source::People))
+                            || (source == Source::People && f.ty == FieldType::Id)
+                    })
+                    .map(|f| f.name)
+                    .collect();
+                return self.error(
+                    attribution.span().start,
+                    format!(
+                        "`{}` is not a person field of {}",
+                        attribution.get_ref(),
+                        def.name
+                    ),
+                    &format!("use one of {}", persons.join(", ")),
+                );
             }
         }
         let person_subjects = match doc.person_subjects.as_ref().map(|s| s.get_ref().as_str()) {
@@ -362,7 +438,11 @@ impl Reader<'_> {
             Some("team_lead") => PersonSubjects::TeamLead,
             Some(other) => {
                 let at = doc.person_subjects.as_ref().map_or(0, |s| s.span().start);
-                return self.error(at, format!("person_subjects `{other}` is unknown"), "use \"attributed\" or \"team_lead\"");
+                return self.error(
+                    at,
+                    format!("person_subjects `{other}` is unknown"),
+                    "use \"attributed\" or \"team_lead\"",
+                );
             }
         };
         let aggregate_name = need(&doc.aggregate, "aggregate")?;
@@ -371,15 +451,35 @@ impl Reader<'_> {
             "count" => Aggregate::Count,
             "sum" => Aggregate::Sum(value()?),
             "mean" => Aggregate::Mean(value()?),
-            "median" => Aggregate::Percentile { value: value()?, p_num: 1, p_den: 2 },
+            "median" => Aggregate::Percentile {
+                value: value()?,
+                p_num: 1,
+                p_den: 2,
+            },
             "percentile" => {
-                let p = doc.p.as_ref().ok_or_else(|| Diagnostic::at_span(self.file, self.text, aggregate_name.span().start, "percentile needs p").fix("add p = 0.9"))?;
+                let p = doc.p.as_ref().ok_or_else(|| {
+                    Diagnostic::at_span(
+                        self.file,
+                        self.text,
+                        aggregate_name.span().start,
+                        "percentile needs p",
+                    )
+                    .fix("add p = 0.9")
+                })?;
                 let v = *p.get_ref();
                 let p_num = (v * 1_000_000.0).round() as i64;
                 if !(0.0..=1.0).contains(&v) || (p_num as f64 - v * 1_000_000.0).abs() > 1e-6 {
-                    return self.error(p.span().start, format!("p = {v} must be between 0 and 1 with at most 6 decimals"), "write e.g. p = 0.9");
+                    return self.error(
+                        p.span().start,
+                        format!("p = {v} must be between 0 and 1 with at most 6 decimals"),
+                        "write e.g. p = 0.9",
+                    );
                 }
-                Aggregate::Percentile { value: value()?, p_num, p_den: 1_000_000 }
+                Aggregate::Percentile {
+                    value: value()?,
+                    p_num,
+                    p_den: 1_000_000,
+                }
             }
             "distinct_count" => Aggregate::DistinctCount(value()?),
             "ratio" => Aggregate::Ratio {
@@ -388,7 +488,11 @@ impl Reader<'_> {
                 scale: doc.scale.unwrap_or(1),
             },
             other => {
-                return self.error(aggregate_name.span().start, format!("aggregate `{other}` is unknown"), "use count, sum, mean, median, percentile, distinct_count or ratio");
+                return self.error(
+                    aggregate_name.span().start,
+                    format!("aggregate `{other}` is unknown"),
+                    "use count, sum, mean, median, percentile, distinct_count or ratio",
+                );
             }
         };
         let unit = match doc.unit.as_ref().map(|u| u.get_ref().as_str()) {
@@ -398,26 +502,56 @@ impl Reader<'_> {
             Some("days") => Unit::Days,
             Some(other) => {
                 let at = doc.unit.as_ref().map_or(0, |u| u.span().start);
-                return self.error(at, format!("unit `{other}` is unknown"), "use seconds, minutes, hours or days");
+                return self.error(
+                    at,
+                    format!("unit `{other}` is unknown"),
+                    "use seconds, minutes, hours or days",
+                );
             }
         };
         let live = doc.live.as_ref().map(|l| self.interval(l)).transpose()?;
         if snapshot != live.is_some() {
-            let at = doc.live.as_ref().map_or(anchor_text.span().start, |l| l.span().start);
-            return self.error(at, "`live` goes with anchor = \"period_start\" or \"period_end\" (and only with them)", "add or remove live = \"[from, to)\"");
+            let at = doc
+                .live
+                .as_ref()
+                .map_or(anchor_text.span().start, |l| l.span().start);
+            return self.error(
+                at,
+                "`live` goes with anchor = \"period_start\" or \"period_end\" (and only with them)",
+                "add or remove live = \"[from, to)\"",
+            );
         }
         if let Some(expand) = &doc.expand {
-            if !matches!(def.field(expand.get_ref()).map(|f| f.ty), Some(FieldType::Category | FieldType::Enum(_))) {
-                return self.error(expand.span().start, format!("`{}` is not a label field of {}", expand.get_ref(), def.name), "expand over a category field such as item");
+            if !matches!(
+                def.field(expand.get_ref()).map(|f| f.ty),
+                Some(FieldType::Category | FieldType::Enum(_))
+            ) {
+                return self.error(
+                    expand.span().start,
+                    format!(
+                        "`{}` is not a label field of {}",
+                        expand.get_ref(),
+                        def.name
+                    ),
+                    "expand over a category field such as item",
+                );
             }
         }
         let min_distinct = match &doc.min_distinct {
             None => None,
             Some(m) => {
                 if def.field(m.field.get_ref()).is_none() {
-                    return self.error(m.field.span().start, format!("`{}` is not a field of {}", m.field.get_ref(), def.name), "");
+                    return self.error(
+                        m.field.span().start,
+                        format!("`{}` is not a field of {}", m.field.get_ref(), def.name),
+                        "",
+                    );
                 }
-                Some(MinDistinct { field: m.field.get_ref().clone(), count: m.count, when: m.when.as_ref().map(|w| self.expr(w)).transpose()? })
+                Some(MinDistinct {
+                    field: m.field.get_ref().clone(),
+                    count: m.count,
+                    when: m.when.as_ref().map(|w| self.expr(w)).transpose()?,
+                })
             }
         };
         let record = RecordMetric {
@@ -427,10 +561,25 @@ impl Reader<'_> {
             attribution: attribution.get_ref().clone(),
             person_subjects,
             filter: doc.filter.as_ref().map(|f| self.expr(f)).transpose()?,
-            exclusions: doc.exclude.iter().map(|e| Ok(Exclusion { when: self.expr(&e.when)?, reason_zh: e.reason_zh.clone(), reason_en: e.reason_en.clone() })).collect::<Result<_, Diagnostic>>()?,
+            exclusions: doc
+                .exclude
+                .iter()
+                .map(|e| {
+                    Ok(Exclusion {
+                        when: self.expr(&e.when)?,
+                        reason_zh: e.reason_zh.clone(),
+                        reason_en: e.reason_en.clone(),
+                    })
+                })
+                .collect::<Result<_, Diagnostic>>()?,
             aggregate,
             unit,
-            span: doc.span.as_ref().map(|s| self.interval(s)).transpose()?.or_else(|| live.clone()),
+            span: doc
+                .span
+                .as_ref()
+                .map(|s| self.interval(s))
+                .transpose()?
+                .or_else(|| live.clone()),
             live,
             business: false,
             expand: doc.expand.as_ref().map(|e| e.get_ref().clone()),
@@ -439,7 +588,10 @@ impl Reader<'_> {
         };
         let mut defs = Vec::new();
         if let Some(variant) = &doc.business_variant {
-            let mut v = base(MetricKind::Records(Box::new(RecordMetric { business: true, ..record.clone() })));
+            let mut v = base(MetricKind::Records(Box::new(RecordMetric {
+                business: true,
+                ..record.clone()
+            })));
             v.id = variant.id.clone();
             v.name_zh = variant.name_zh.clone();
             v.name_en = variant.name_en.clone();

@@ -1,0 +1,406 @@
+//! The KPI engine: computes any set of metrics for persons, teams and the organisation over
+//! any periods, from the records.
+//!
+//! A computation plans every record metric of a source into one program, scans each source
+//! table once (in parallel) into per-(cell, atom) accumulators, adds the accumulators up
+//! per subject and period, then evaluates formula metrics and derived forms (`.change`,
+//! `.attainment`). Results are exact rationals until printed.
+
+mod cells;
+pub mod explain;
+mod finalize;
+mod formula;
+mod plan;
+mod scan;
+mod timeline;
+mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub use cells::{Cells, Subject};
+pub use finalize::SubjectKinds;
+pub use timeline::Timeline;
+pub use value::{MetricValue, Rational};
+
+use crate::calendar::BusinessClock;
+use crate::data::{Dataset, Org};
+use crate::diag::Diagnostic;
+use crate::lang::compile::Params;
+use crate::lang::eval::{Clocks, Env};
+use crate::metric::{Catalogue, MetricDef, MetricKind};
+use crate::period::Period;
+use crate::schema::Source;
+use crate::settings::Settings;
+
+/// A derived form of a metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Derived {
+    None,
+    /// Value minus the value of the previous period of the same kind.
+    Change,
+    /// Value divided by the target.
+    Attainment,
+}
+
+/// What to compute.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// Metric ids (`fcr_rate`, `rating_mean:attitude`, `fcr_rate.change`); empty = every
+    /// listed metric of the catalogue.
+    pub metrics: Vec<String>,
+    pub periods: Vec<Period>,
+    pub subjects: SubjectKinds,
+}
+
+/// One value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultRow {
+    pub period: Period,
+    pub subject: Subject,
+    pub metric: String,
+    pub value: MetricValue,
+}
+
+/// The organisation and its records, ready to compute on.
+pub struct Engine<'a> {
+    pub data: &'a Dataset,
+    pub settings: &'a Settings,
+    pub org: Org,
+    pub cells: Cells,
+    /// Problems found in the organisation structure.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(data: &'a Dataset, settings: &'a Settings) -> Engine<'a> {
+        let (org, diagnostics) = Org::build(data);
+        let cells = Cells::build(&org);
+        Engine {
+            data,
+            settings,
+            org,
+            cells,
+            diagnostics,
+        }
+    }
+
+    pub fn params(&self) -> Params {
+        let mut p = Params::default();
+        p.lists.insert(
+            "uncontrollable_causes".into(),
+            self.settings.uncontrollable_causes.clone(),
+        );
+        p
+    }
+
+    /// The business clocks: the organisation calendar and each team's (inherited from the
+    /// nearest ancestor that has one). Built only when a metric measures business time.
+    pub fn clocks(&self, needed: bool) -> Clocks {
+        let tz = &self.settings.tz;
+        let build = |c| {
+            if needed {
+                Arc::new(BusinessClock::new(c, tz))
+            } else {
+                Arc::new(BusinessClock::with_range(c, tz, 0, 0))
+            }
+        };
+        let default = build(&self.settings.calendar);
+        let teams = self.data.table(Source::Teams);
+        let own: Vec<Option<Arc<BusinessClock>>> = (0..teams.len())
+            .map(|t| {
+                let id = teams.key_text(t);
+                self.settings
+                    .team_calendars
+                    .iter()
+                    .find(|(team, _)| *team == id)
+                    .map(|(_, c)| build(c))
+            })
+            .collect();
+        let by_team = (0..teams.len())
+            .map(|t| {
+                self.org.ancestors[t]
+                    .iter()
+                    .find_map(|&a| own[a as usize].clone())
+                    .unwrap_or_else(|| default.clone())
+            })
+            .collect();
+        Clocks { default, by_team }
+    }
+
+    /// Resolves requested ids into (output id, definition, derived form).
+    pub fn resolve(
+        &self,
+        catalogue: &Catalogue,
+        ids: &[String],
+    ) -> Result<Vec<(String, MetricDef, Derived)>, Diagnostic> {
+        if ids.is_empty() {
+            return Ok(catalogue
+                .listed(self.data)
+                .into_iter()
+                .map(|m| (m.id.clone(), m, Derived::None))
+                .collect());
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let (base, derived) = match id.rsplit_once('.') {
+                Some((b, "change")) => (b, Derived::Change),
+                Some((b, "attainment")) => (b, Derived::Attainment),
+                _ => (id.as_str(), Derived::None),
+            };
+            let defs = catalogue.resolve(base, self.data).ok_or_else(|| {
+                let mut known: Vec<&str> = catalogue
+                    .metrics()
+                    .iter()
+                    .filter(|m| m.listed)
+                    .map(|m| m.id.as_str())
+                    .collect();
+                known.sort_unstable();
+                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`")).fix(
+                    format!(
+                        "use one of {} (add .change or .attainment for derived forms)",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            for m in defs {
+                if derived == Derived::Attainment && self.target(&m).is_none() {
+                    return Err(Diagnostic::error(
+                        "--metric",
+                        0,
+                        0,
+                        format!("{}.attainment needs a target", m.id),
+                    )
+                    .fix(format!(
+                        "add `{} = …` under [targets] in yardstick.toml",
+                        m.id
+                    )));
+                }
+                let out_id = match derived {
+                    Derived::None => m.id.clone(),
+                    Derived::Change => format!("{}.change", m.id),
+                    Derived::Attainment => format!("{}.attainment", m.id),
+                };
+                out.push((out_id, m, derived));
+            }
+        }
+        Ok(out)
+    }
+
+    fn target(&self, m: &MetricDef) -> Option<f64> {
+        self.settings.targets.get(&m.id).copied().or(m.target)
+    }
+
+    /// Computes a query. Rows come sorted by period, subject kind, subject id and metric, as
+    /// plain strings (SPEC §4).
+    pub fn compute(
+        &self,
+        catalogue: &Catalogue,
+        query: &Query,
+    ) -> Result<Vec<ResultRow>, Diagnostic> {
+        let requested = self.resolve(catalogue, &query.metrics)?;
+        let mut periods: Vec<Period> = query.periods.clone();
+        if requested.iter().any(|(_, _, d)| *d == Derived::Change) {
+            for p in &query.periods {
+                periods.push(p.previous());
+            }
+        }
+        periods.sort_unstable();
+        periods.dedup();
+        let bases: Vec<MetricDef> = {
+            let mut seen = std::collections::HashSet::new();
+            requested
+                .iter()
+                .filter(|(_, m, _)| seen.insert(m.id.clone()))
+                .map(|(_, m, _)| m.clone())
+                .collect()
+        };
+        let all = catalogue.closure(&bases);
+        let values = self.values(&all, &periods, query.subjects)?;
+        let by_id: HashMap<&str, usize> = all
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.as_str(), i))
+            .collect();
+        let period_index: HashMap<Period, usize> =
+            periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+        let mut rows = Vec::new();
+        for (out_id, m, derived) in &requested {
+            let v = &values[by_id[m.id.as_str()]];
+            for p in &query.periods {
+                let k = period_index[p];
+                for (subject, value) in &v[k] {
+                    let value = match derived {
+                        Derived::None => *value,
+                        Derived::Change => {
+                            let previous = v[period_index[&p.previous()]]
+                                .get(subject)
+                                .and_then(|x| x.value);
+                            MetricValue::plain(
+                                value.value.zip(previous).and_then(|(a, b)| a.sub(b)),
+                            )
+                        }
+                        Derived::Attainment => {
+                            let target = self.target(m).and_then(rational_of_f64);
+                            MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.div(t)))
+                        }
+                    };
+                    rows.push(ResultRow {
+                        period: *p,
+                        subject: *subject,
+                        metric: out_id.clone(),
+                        value,
+                    });
+                }
+            }
+        }
+        let mut keyed: Vec<(String, String, String, ResultRow)> = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.period.to_string(),
+                    r.subject.kind().to_string(),
+                    self.subject_id(r.subject),
+                    r,
+                )
+            })
+            .collect();
+        keyed.sort_by(|a, b| (&a.0, &a.1, &a.2, &a.3.metric).cmp(&(&b.0, &b.1, &b.2, &b.3.metric)));
+        Ok(keyed.into_iter().map(|(_, _, _, r)| r).collect())
+    }
+
+    /// Values of every metric in `metrics` (record metrics first, then formulas), indexed
+    /// like `metrics`, per period, per subject.
+    pub fn values(
+        &self,
+        metrics: &[MetricDef],
+        periods: &[Period],
+        subjects: SubjectKinds,
+    ) -> Result<Vec<Vec<BTreeMap<Subject, MetricValue>>>, Diagnostic> {
+        let timeline = Timeline::new(periods, &self.settings.tz);
+        let params = self.params();
+        let mut plans = Vec::new();
+        for source in Source::ALL {
+            if let Some(p) = plan::plan_source(
+                source,
+                metrics,
+                self.data,
+                &params,
+                &timeline,
+                &self.settings.tz,
+            )? {
+                plans.push(p);
+            }
+        }
+        let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
+        let placement = scan::Placement::new(&timeline, &self.cells);
+        let mut out: Vec<Option<Vec<BTreeMap<Subject, MetricValue>>>> = vec![None; metrics.len()];
+        let n_people = self.data.table(Source::People).len();
+        let n_teams = self.data.table(Source::Teams).len();
+        for plan in &plans {
+            let env = Env {
+                data: self.data,
+                org: &self.org,
+                clocks: &clocks,
+                indexes: &plan.indexes,
+            };
+            let state = scan::scan(plan, &env, &placement);
+            for (m, pm) in plan.metrics.iter().enumerate() {
+                let group = &plan.groups[pm.group];
+                out[pm.metric] = Some(finalize::finalize_metric(
+                    pm,
+                    group,
+                    &state.presence[pm.group],
+                    &state.accs[m],
+                    &self.cells,
+                    &timeline,
+                    n_people,
+                    n_teams,
+                    subjects,
+                ));
+            }
+        }
+        formula::evaluate_formulas(metrics, &mut out, periods.len());
+        Ok(out
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()]))
+            .collect())
+    }
+
+    /// The id of a subject as written in files (person id, team id, the organisation id).
+    pub fn subject_id(&self, subject: Subject) -> String {
+        match subject {
+            Subject::Org => self.settings.org_id.clone(),
+            Subject::Team(t) => self.data.table(Source::Teams).key_text(t as usize),
+            Subject::Person(p) => self.data.table(Source::People).key_text(p as usize),
+        }
+    }
+
+    /// Finds a subject by kind and id.
+    pub fn find_subject(&self, kind: &str, id: &str) -> Option<Subject> {
+        match kind {
+            "org" => Some(Subject::Org),
+            "team" => self
+                .data
+                .table(Source::Teams)
+                .find(id)
+                .map(|t| Subject::Team(t as u32)),
+            "person" => self
+                .data
+                .table(Source::People)
+                .find(id)
+                .map(|p| Subject::Person(p as u32)),
+            _ => None,
+        }
+    }
+}
+
+fn rational_of_f64(x: f64) -> Option<Rational> {
+    let micros = (x * 1_000_000.0).round();
+    micros
+        .is_finite()
+        .then(|| Rational::new(micros as i128, 1_000_000))
+        .flatten()
+}
+
+/// Is this metric defined over records (not a formula)?
+pub fn is_record_metric(m: &MetricDef) -> bool {
+    matches!(m.kind, MetricKind::Records(_))
+}
+
+/// The `yardstick metrics` CSV contract (SPEC §4).
+pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
+    let mut out =
+        String::from("period,subject_kind,subject_id,metric,value,numerator,denominator\n");
+    for r in rows {
+        let v = &r.value;
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            r.period,
+            r.subject.kind(),
+            csv_field(&engine.subject_id(r.subject)),
+            csv_field(&r.metric),
+            v.value.map(|x| x.format6()).unwrap_or_default(),
+            v.numerator.map(|x| x.to_string()).unwrap_or_default(),
+            v.denominator.map(|x| x.to_string()).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+/// Quotes a CSV field when needed, and neutralises text a spreadsheet would execute.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+//! Planning: the record metrics of one source compiled into one shared program, grouped by
+//! how records are placed (anchor, credit instant, attribution), so that one pass over the
+//! table computes every metric that reads it.
+
+use super::timeline::Timeline;
+use crate::data::{Column, Dataset, NULL};
+use crate::diag::Diagnostic;
+use crate::lang::compile::Params;
+use crate::lang::eval::ExistsIndex;
+use crate::lang::program::{Node, NodeId, Program, Side, Ty};
+use crate::metric::{
+    Aggregate, Anchor, CompiledMetric, MetricDef, PersonSubjects, Unit, compile_into,
+};
+use crate::period::Period;
+use crate::schema::Source;
+use crate::time::{Instant, OrgTimeZone};
+
+/// How a group's records map to accumulation slots.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slots {
+    /// Slot = atom of the anchor instant.
+    Atoms { anchor: NodeId },
+    /// Slot = requested period; a record counts in every period containing its label.
+    Labels {
+        field: u16,
+        periods_of_code: Vec<Vec<u32>>,
+        credit_of_code: Vec<Instant>,
+    },
+    /// Slot = requested period; a snapshot at each period's start or end.
+    Snapshot {
+        at_end: bool,
+        live: (NodeId, bool, NodeId, bool),
+        span: (NodeId, bool, NodeId, bool),
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub slots: Slots,
+    /// The period-label field's node (label groups).
+    pub label_node: Option<NodeId>,
+    pub credit: Option<NodeId>,
+    pub person: NodeId,
+    pub n_slots: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    Sum,
+    Mean,
+    Percentile { p_num: i64, p_den: i64 },
+    Distinct,
+    Ratio { scale: i64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedMetric {
+    /// Index of the metric in the query's metric list.
+    pub metric: usize,
+    pub compiled: CompiledMetric,
+    pub group: usize,
+    pub agg: AggKind,
+    pub unit: Unit,
+    pub team_lead: bool,
+    /// Expanded metrics: the label field's node and the label's code.
+    pub label_filter: Option<(NodeId, i64)>,
+    /// The field whose distinct values the minimum-distinct rule counts.
+    pub min_distinct_key: Option<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourcePlan {
+    pub source: Source,
+    pub prog: Program,
+    pub metrics: Vec<PlannedMetric>,
+    pub groups: Vec<Group>,
+    pub indexes: Vec<ExistsIndex>,
+}
+
+/// Plans the record metrics of `source` among `metrics` (indices into it are kept).
+pub fn plan_source(
+    source: Source,
+    metrics: &[MetricDef],
+    data: &Dataset,
+    params: &Params,
+    timeline: &Timeline,
+    tz: &OrgTimeZone,
+) -> Result<Option<SourcePlan>, Diagnostic> {
+    let mut prog = Program::new(source);
+    let mut planned = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, m) in metrics.iter().enumerate() {
+        let Some(r) = m.records() else { continue };
+        if r.source != source {
+            continue;
+        }
+        let compiled = compile_into(&mut prog, m, r, data, params)?;
+        let person = prog.add(
+            Node::Field {
+                side: Side::Row,
+                field: compiled.attribution_field,
+            },
+            Ty::Row(crate::schema::Source::People),
+        );
+        let slots = match &r.anchor {
+            Anchor::Time(_) => Slots::Atoms {
+                anchor: compiled.anchor.expect("time anchor"),
+            },
+            Anchor::Label(field) => label_slots(data, source, field, timeline, tz),
+            Anchor::PeriodStart | Anchor::PeriodEnd => Slots::Snapshot {
+                at_end: matches!(r.anchor, Anchor::PeriodEnd),
+                live: compiled.live.expect("snapshot has live"),
+                span: compiled.span.expect("snapshot has span"),
+            },
+        };
+        let n_slots = match slots {
+            Slots::Atoms { .. } => timeline.n_atoms(),
+            _ => timeline.periods.len(),
+        };
+        let label_node = match &slots {
+            Slots::Labels { field, .. } => Some(prog.add(
+                Node::Field {
+                    side: Side::Row,
+                    field: *field,
+                },
+                Ty::Int,
+            )),
+            _ => None,
+        };
+        let group = Group {
+            slots,
+            label_node,
+            credit: compiled.credit_at,
+            person,
+            n_slots,
+        };
+        let g = groups
+            .iter()
+            .position(|x| {
+                x.slots == group.slots && x.credit == group.credit && x.person == group.person
+            })
+            .unwrap_or_else(|| {
+                groups.push(group);
+                groups.len() - 1
+            });
+        let agg = match &r.aggregate {
+            Aggregate::Count => AggKind::Count,
+            Aggregate::Sum(_) => AggKind::Sum,
+            Aggregate::Mean(_) => AggKind::Mean,
+            Aggregate::Percentile { p_num, p_den, .. } => AggKind::Percentile {
+                p_num: *p_num,
+                p_den: *p_den,
+            },
+            Aggregate::DistinctCount(_) => AggKind::Distinct,
+            Aggregate::Ratio { scale, .. } => AggKind::Ratio { scale: *scale },
+        };
+        let field_node = |prog: &mut Program, field: u16| {
+            prog.add(
+                Node::Field {
+                    side: Side::Row,
+                    field,
+                },
+                Ty::Int,
+            )
+        };
+        let label_filter = compiled
+            .label
+            .map(|(field, code)| (field_node(&mut prog, field), code));
+        let min_distinct_key = compiled
+            .min_distinct
+            .map(|(field, _, _)| field_node(&mut prog, field));
+        planned.push(PlannedMetric {
+            metric: i,
+            compiled,
+            group: g,
+            agg,
+            unit: r.unit,
+            team_lead: r.person_subjects == PersonSubjects::TeamLead,
+            label_filter,
+            min_distinct_key,
+        });
+    }
+    if planned.is_empty() {
+        return Ok(None);
+    }
+    let indexes = prog
+        .exists
+        .iter()
+        .map(|plan| ExistsIndex::build(data.table(plan.inner), plan.key_field, plan.time_field))
+        .collect();
+    Ok(Some(SourcePlan {
+        source,
+        prog,
+        metrics: planned,
+        groups,
+        indexes,
+    }))
+}
+
+/// For a period-label field: which requested periods contain each label's period, and the
+/// instant (the label period's start) that decides the credited team.
+fn label_slots(
+    data: &Dataset,
+    source: Source,
+    field: &str,
+    timeline: &Timeline,
+    tz: &OrgTimeZone,
+) -> Slots {
+    let table = data.table(source);
+    let f = table.def().field_index(field).expect("label field") as u16;
+    let (mut periods_of_code, mut credit_of_code) = (Vec::new(), Vec::new());
+    if let Column::Coded { dict, .. } = &table.columns[f as usize] {
+        for code in 0..dict.len() as u32 {
+            match Period::parse(&dict.get(code)) {
+                Some(label) => {
+                    periods_of_code.push(
+                        (0..timeline.periods.len() as u32)
+                            .filter(|&k| timeline.periods[k as usize].contains(&label))
+                            .collect(),
+                    );
+                    credit_of_code.push(tz.day_start(label.start));
+                }
+                None => {
+                    periods_of_code.push(Vec::new());
+                    credit_of_code.push(NULL);
+                }
+            }
+        }
+    }
+    Slots::Labels {
+        field: f,
+        periods_of_code,
+        credit_of_code,
+    }
+}

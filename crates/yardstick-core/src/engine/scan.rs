@@ -1,0 +1,369 @@
+//! One pass over a source table: evaluates the shared program batch by batch and adds each
+//! record into the accumulators of every metric that reads it, in parallel over chunks.
+
+use rayon::prelude::*;
+
+use super::cells::Cells;
+use super::plan::{AggKind, Group, PlannedMetric, Slots, SourcePlan};
+use super::timeline::{NONE, Timeline};
+use crate::data::NULL;
+use crate::lang::eval::{Env, Evaluator, Rows};
+use crate::time::Instant;
+
+/// Rows evaluated together.
+pub const BATCH: usize = 2048;
+
+/// The partial aggregates of one metric, per accumulator index `cell * n_slots + slot`.
+#[derive(Clone, Debug, Default)]
+pub struct Acc {
+    pub count: Vec<i64>,
+    pub num: Vec<i64>,
+    pub den: Vec<i64>,
+    pub sum: Vec<i128>,
+    /// `(index, value)` of percentile and distinct-count metrics.
+    pub values: Vec<(u32, i64)>,
+    /// `(index, key)` for the minimum-distinct rule, and whether the rule applies.
+    pub keys: Vec<(u32, i64)>,
+    pub applies: Vec<u8>,
+}
+
+/// Everything one pass produces.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Per group: records placed in each accumulator index (row existence).
+    pub presence: Vec<Vec<u32>>,
+    pub accs: Vec<Acc>,
+}
+
+impl State {
+    pub fn new(plan: &SourcePlan, n_cells: usize) -> State {
+        let size = |g: &Group| n_cells * g.n_slots;
+        let presence = plan.groups.iter().map(|g| vec![0; size(g)]).collect();
+        let accs = plan
+            .metrics
+            .iter()
+            .map(|m| {
+                let n = size(&plan.groups[m.group]);
+                let mut acc = Acc::default();
+                match m.agg {
+                    AggKind::Count => acc.count = vec![0; n],
+                    AggKind::Ratio { .. } => {
+                        acc.num = vec![0; n];
+                        acc.den = vec![0; n];
+                    }
+                    AggKind::Sum => acc.sum = vec![0; n],
+                    AggKind::Mean => {
+                        acc.sum = vec![0; n];
+                        acc.count = vec![0; n];
+                    }
+                    AggKind::Percentile { .. } | AggKind::Distinct => {}
+                }
+                if m.compiled.min_distinct.is_some() {
+                    acc.applies = vec![0; n];
+                }
+                acc
+            })
+            .collect();
+        State { presence, accs }
+    }
+
+    pub fn merge(mut self, other: State) -> State {
+        for (a, b) in self.presence.iter_mut().zip(other.presence) {
+            add_into(a, &b);
+        }
+        for (a, b) in self.accs.iter_mut().zip(other.accs) {
+            add_into(&mut a.count, &b.count);
+            add_into(&mut a.num, &b.num);
+            add_into(&mut a.den, &b.den);
+            for (x, y) in a.sum.iter_mut().zip(&b.sum) {
+                *x += y;
+            }
+            a.values.extend(b.values);
+            a.keys.extend(b.keys);
+            for (x, y) in a.applies.iter_mut().zip(&b.applies) {
+                *x |= y;
+            }
+        }
+        self
+    }
+}
+
+fn add_into<T: Copy + std::ops::AddAssign>(a: &mut [T], b: &[T]) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// What a pass needs to place records.
+pub struct Placement<'a> {
+    pub timeline: &'a Timeline,
+    pub cells: &'a Cells,
+    /// Snapshot instants of each period (start and end), sorted with their period index.
+    pub starts_sorted: Vec<(Instant, u32)>,
+    pub ends_sorted: Vec<(Instant, u32)>,
+}
+
+impl<'a> Placement<'a> {
+    pub fn new(timeline: &'a Timeline, cells: &'a Cells) -> Placement<'a> {
+        let sorted = |v: &[Instant]| {
+            let mut s: Vec<(Instant, u32)> =
+                v.iter().enumerate().map(|(k, &t)| (t, k as u32)).collect();
+            s.sort_unstable();
+            s
+        };
+        Placement {
+            starts_sorted: sorted(&timeline.starts),
+            ends_sorted: sorted(&timeline.ends),
+            timeline,
+            cells,
+        }
+    }
+}
+
+/// Accumulates every row of the plan's table, in parallel.
+pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
+    let n = env.data.table(plan.source).len();
+    let n_batches = n.div_ceil(BATCH);
+    let n_cells = placement.cells.len();
+    (0..n_batches)
+        .into_par_iter()
+        .fold(
+            || {
+                (
+                    State::new(plan, n_cells),
+                    Evaluator::default(),
+                    Scratch::default(),
+                )
+            },
+            |(mut state, mut ev, mut scratch), b| {
+                let start = b * BATCH;
+                let rows = Rows::Range {
+                    start,
+                    len: BATCH.min(n - start),
+                };
+                accumulate(
+                    plan,
+                    env,
+                    placement,
+                    rows,
+                    &mut state,
+                    &mut ev,
+                    &mut scratch,
+                );
+                (state, ev, scratch)
+            },
+        )
+        .map(|(state, _, _)| state)
+        .reduce_with(State::merge)
+        .unwrap_or_else(|| State::new(plan, n_cells))
+}
+
+/// Per-batch working memory.
+#[derive(Default)]
+pub struct Scratch {
+    /// `(row in batch, accumulator index)` pairs placed by the current group.
+    placed: Vec<(u32, u32)>,
+}
+
+/// Adds the records of `rows` into `state`.
+pub fn accumulate(
+    plan: &SourcePlan,
+    env: &Env,
+    placement: &Placement,
+    rows: Rows,
+    state: &mut State,
+    ev: &mut Evaluator,
+    scratch: &mut Scratch,
+) {
+    ev.run(&plan.prog, env, rows);
+    for (g, group) in plan.groups.iter().enumerate() {
+        let placed = &mut scratch.placed;
+        placed.clear();
+        place(group, ev, placement, rows.len(), placed, false);
+        let presence = &mut state.presence[g];
+        for &(_, a) in placed.iter() {
+            presence[a as usize] += 1;
+        }
+        if let Slots::Snapshot { .. } = group.slots {
+            // Presence came from the span; values count where the record is live.
+            placed.clear();
+            place(group, ev, placement, rows.len(), placed, true);
+        }
+        for (m, metric) in plan.metrics.iter().enumerate() {
+            if metric.group == g {
+                add_metric(metric, ev, placed, &mut state.accs[m]);
+            }
+        }
+    }
+}
+
+/// Lists `(row, accumulator index)` for the records of a batch. For snapshots, `live` picks
+/// the live interval (values) instead of the span (row existence).
+pub(super) fn place(
+    group: &Group,
+    ev: &Evaluator,
+    placement: &Placement,
+    n: usize,
+    placed: &mut Vec<(u32, u32)>,
+    live: bool,
+) {
+    let persons = ev.values(group.person);
+    let cells = placement.cells;
+    match &group.slots {
+        Slots::Atoms { anchor } => {
+            let anchor = ev.values(*anchor);
+            let credit = group.credit.map_or(anchor, |c| ev.values(c));
+            let n_slots = group.n_slots as u32;
+            for i in 0..n {
+                let slot = placement.timeline.atom_of(anchor[i]);
+                if slot != NONE {
+                    let cell = cells.cell_of(persons[i], credit[i]);
+                    placed.push((i as u32, cell * n_slots + slot));
+                }
+            }
+        }
+        Slots::Labels {
+            field,
+            periods_of_code,
+            credit_of_code,
+        } => {
+            let _ = field;
+            let labels = ev_label(ev, group);
+            let n_slots = group.n_slots as u32;
+            for i in 0..n {
+                let code = labels[i];
+                if code == NULL || code < 0 || code as usize >= periods_of_code.len() {
+                    continue;
+                }
+                let cell = cells.cell_of(persons[i], credit_of_code[code as usize]);
+                for &k in &periods_of_code[code as usize] {
+                    placed.push((i as u32, cell * n_slots + k));
+                }
+            }
+        }
+        Slots::Snapshot {
+            at_end,
+            live: live_iv,
+            span,
+        } => {
+            let (from, from_inc, to, to_inc) = if live { *live_iv } else { *span };
+            let (lo, hi) = (ev.values(from), ev.values(to));
+            let n_slots = group.n_slots as u32;
+            let timeline = placement.timeline;
+            for i in 0..n {
+                let lo = if lo[i] == NULL {
+                    i64::MIN
+                } else if from_inc {
+                    lo[i]
+                } else {
+                    lo[i] + 1
+                };
+                let hi = if hi[i] == NULL {
+                    i64::MAX
+                } else if to_inc {
+                    hi[i]
+                } else {
+                    hi[i] - 1
+                };
+                if lo > hi {
+                    continue;
+                }
+                if live {
+                    let sorted = if *at_end {
+                        &placement.ends_sorted
+                    } else {
+                        &placement.starts_sorted
+                    };
+                    let first = sorted.partition_point(|&(t, _)| t < lo);
+                    for &(t, k) in sorted[first..].iter().take_while(|&&(t, _)| t <= hi) {
+                        let cell = cells.cell_of(persons[i], t);
+                        placed.push((i as u32, cell * n_slots + k));
+                    }
+                } else {
+                    for k in timeline.periods_overlapping(lo, hi) {
+                        let at = if *at_end {
+                            timeline.ends[k]
+                        } else {
+                            timeline.starts[k]
+                        };
+                        let cell = cells.cell_of(persons[i], at);
+                        placed.push((i as u32, cell * n_slots + k as u32));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
+    match &group.slots {
+        Slots::Labels { .. } => ev.values(group.label_node.expect("label groups read their label")),
+        _ => &[],
+    }
+}
+
+/// Whether row `i` is in the metric's population.
+#[inline]
+fn in_population(metric: &PlannedMetric, ev: &Evaluator, i: usize) -> bool {
+    let c = &metric.compiled;
+    if let Some(f) = c.filter {
+        if ev.values(f)[i] != 1 {
+            return false;
+        }
+    }
+    if c.exclusions.iter().any(|&e| ev.values(e)[i] == 1) {
+        return false;
+    }
+    if let Some((field_node, code)) = metric.label_filter {
+        if ev.values(field_node)[i] != code {
+            return false;
+        }
+    }
+    true
+}
+
+fn add_metric(metric: &PlannedMetric, ev: &Evaluator, placed: &[(u32, u32)], acc: &mut Acc) {
+    let c = &metric.compiled;
+    for &(i, a) in placed {
+        let (i, a) = (i as usize, a as usize);
+        if !in_population(metric, ev, i) {
+            continue;
+        }
+        match metric.agg {
+            AggKind::Count => acc.count[a] += 1,
+            AggKind::Ratio { .. } => {
+                let num = ev.values(c.numerator.expect("ratio"))[i];
+                let den = c.denominator.map_or(1, |d| ev.values(d)[i]);
+                acc.num[a] += if num == NULL { 0 } else { num };
+                acc.den[a] += if den == NULL { 0 } else { den };
+            }
+            AggKind::Sum => {
+                let v = ev.values(c.value.expect("sum"))[i];
+                if v != NULL {
+                    acc.sum[a] += v as i128;
+                }
+            }
+            AggKind::Mean => {
+                let v = ev.values(c.value.expect("mean"))[i];
+                if v != NULL {
+                    acc.sum[a] += v as i128;
+                    acc.count[a] += 1;
+                }
+            }
+            AggKind::Percentile { .. } | AggKind::Distinct => {
+                let v = ev.values(c.value.expect("value"))[i];
+                if v != NULL {
+                    acc.values.push((a as u32, v));
+                }
+            }
+        }
+        if let Some((field, _, when)) = c.min_distinct {
+            let _ = field;
+            let key = ev.values(metric.min_distinct_key.expect("key node"))[i];
+            acc.keys.push((a as u32, key));
+            if when.is_none_or(|w| ev.values(w)[i] == 1) {
+                acc.applies[a] = 1;
+            }
+        }
+    }
+}
