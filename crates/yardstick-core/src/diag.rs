@@ -40,16 +40,8 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(
-        file: &str,
-        line: usize,
-        column: usize,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(file, line, column, message)
-        }
+    pub fn warning(file: &str, line: usize, column: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(file, line, column, message) }
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Diagnostic {
@@ -63,12 +55,7 @@ impl Diagnostic {
     }
 
     /// An error at a byte span of a text file (a TOML config, a metric expression).
-    pub fn at_span(
-        file: &str,
-        text: &str,
-        span_start: usize,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn at_span(file: &str, text: &str, span_start: usize, message: impl Into<String>) -> Diagnostic {
         let (line, column) = line_column(text, span_start);
         Diagnostic::error(file, line, column, message)
     }

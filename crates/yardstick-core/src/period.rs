@@ -4,9 +4,7 @@
 
 use std::fmt;
 
-use crate::time::{
-    DayNumber, civil_from_days, days_from_civil, days_in_month, format_day, iso_weekday, parse_day,
-};
+use crate::time::{DayNumber, civil_from_days, days_from_civil, days_in_month, format_day, iso_weekday, parse_day};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PeriodKind {
@@ -32,56 +30,28 @@ pub const PERIOD_FORMAT_HINT: &str = "expected a period such as 2025-03-14, 2025
 
 impl Period {
     pub fn day(day: DayNumber) -> Period {
-        Period {
-            kind: PeriodKind::Day,
-            start: day,
-            end: day + 1,
-        }
+        Period { kind: PeriodKind::Day, start: day, end: day + 1 }
     }
 
     pub fn month(year: i64, month: u32) -> Period {
         let start = days_from_civil(year, month, 1);
-        Period {
-            kind: PeriodKind::Month,
-            start,
-            end: start + days_in_month(year, month) as i64,
-        }
+        Period { kind: PeriodKind::Month, start, end: start + days_in_month(year, month) as i64 }
     }
 
     pub fn quarter(year: i64, quarter: u32) -> Period {
         let start = days_from_civil(year, quarter * 3 - 2, 1);
-        let (ny, nm) = if quarter == 4 {
-            (year + 1, 1)
-        } else {
-            (year, quarter * 3 + 1)
-        };
-        Period {
-            kind: PeriodKind::Quarter,
-            start,
-            end: days_from_civil(ny, nm, 1),
-        }
+        let (ny, nm) = if quarter == 4 { (year + 1, 1) } else { (year, quarter * 3 + 1) };
+        Period { kind: PeriodKind::Quarter, start, end: days_from_civil(ny, nm, 1) }
     }
 
     pub fn half(year: i64, half: u32) -> Period {
         let start = days_from_civil(year, if half == 1 { 1 } else { 7 }, 1);
-        let end = if half == 1 {
-            days_from_civil(year, 7, 1)
-        } else {
-            days_from_civil(year + 1, 1, 1)
-        };
-        Period {
-            kind: PeriodKind::Half,
-            start,
-            end,
-        }
+        let end = if half == 1 { days_from_civil(year, 7, 1) } else { days_from_civil(year + 1, 1, 1) };
+        Period { kind: PeriodKind::Half, start, end }
     }
 
     pub fn year(year: i64) -> Period {
-        Period {
-            kind: PeriodKind::Year,
-            start: days_from_civil(year, 1, 1),
-            end: days_from_civil(year + 1, 1, 1),
-        }
+        Period { kind: PeriodKind::Year, start: days_from_civil(year, 1, 1), end: days_from_civil(year + 1, 1, 1) }
     }
 
     /// ISO week `week` of ISO week-year `year` (weeks start on Monday; week 1 holds January 4th).
@@ -90,20 +60,12 @@ impl Period {
             return None;
         }
         let start = iso_week_one_monday(year) + (week as i64 - 1) * 7;
-        Some(Period {
-            kind: PeriodKind::Week,
-            start,
-            end: start + 7,
-        })
+        Some(Period { kind: PeriodKind::Week, start, end: start + 7 })
     }
 
     /// A custom range from `first` to `last`, both inclusive.
     pub fn range(first: DayNumber, last: DayNumber) -> Option<Period> {
-        (first <= last).then_some(Period {
-            kind: PeriodKind::Range,
-            start: first,
-            end: last + 1,
-        })
+        (first <= last).then_some(Period { kind: PeriodKind::Range, start: first, end: last + 1 })
     }
 
     pub fn parse(text: &str) -> Option<Period> {
@@ -148,11 +110,7 @@ impl Period {
         let (y, m, _) = civil_from_days(self.start);
         match self.kind {
             PeriodKind::Day => Period::day(self.start - 1),
-            PeriodKind::Week => Period {
-                kind: PeriodKind::Week,
-                start: self.start - 7,
-                end: self.start,
-            },
+            PeriodKind::Week => Period { kind: PeriodKind::Week, start: self.start - 7, end: self.start },
             PeriodKind::Month => {
                 if m == 1 {
                     Period::month(y - 1, 12)
@@ -162,11 +120,7 @@ impl Period {
             }
             PeriodKind::Quarter => {
                 let q = (m - 1) / 3 + 1;
-                if q == 1 {
-                    Period::quarter(y - 1, 4)
-                } else {
-                    Period::quarter(y, q - 1)
-                }
+                if q == 1 { Period::quarter(y - 1, 4) } else { Period::quarter(y, q - 1) }
             }
             PeriodKind::Half => {
                 if m == 1 {
@@ -178,11 +132,7 @@ impl Period {
             PeriodKind::Year => Period::year(y - 1),
             PeriodKind::Range => {
                 let n = self.n_days();
-                Period {
-                    kind: PeriodKind::Range,
-                    start: self.start - n,
-                    end: self.start,
-                }
+                Period { kind: PeriodKind::Range, start: self.start - n, end: self.start }
             }
         }
     }
@@ -227,12 +177,7 @@ impl fmt::Display for Period {
             PeriodKind::Quarter => write!(f, "{y:04}-Q{}", (m - 1) / 3 + 1),
             PeriodKind::Half => write!(f, "{y:04}-H{}", if m < 7 { 1 } else { 2 }),
             PeriodKind::Year => write!(f, "{y:04}"),
-            PeriodKind::Range => write!(
-                f,
-                "{}..{}",
-                format_day(self.start),
-                format_day(self.end - 1)
-            ),
+            PeriodKind::Range => write!(f, "{}..{}", format_day(self.start), format_day(self.end - 1)),
         }
     }
 }
@@ -243,11 +188,7 @@ mod tests {
 
     fn check(text: &str, first: &str, last: &str) {
         let p = Period::parse(text).unwrap_or_else(|| panic!("{text} did not parse"));
-        assert_eq!(
-            (format_day(p.start), format_day(p.end - 1)),
-            (first.to_string(), last.to_string()),
-            "{text}"
-        );
+        assert_eq!((format_day(p.start), format_day(p.end - 1)), (first.to_string(), last.to_string()), "{text}");
         assert_eq!(p.to_string(), text);
     }
 
@@ -263,16 +204,8 @@ mod tests {
         check("2025-H2", "2025-07-01", "2025-12-31");
         check("2025", "2025-01-01", "2025-12-31");
         check("2025-03-01..2025-03-15", "2025-03-01", "2025-03-15");
-        for bad in [
-            "2025-13",
-            "2025-Q5",
-            "2025-W54",
-            "2025-W53",
-            "2025-H3",
-            "25-03",
-            "2025-03-15..2025-03-01",
-            "March",
-        ] {
+        for bad in ["2025-13", "2025-Q5", "2025-W54", "2025-W53", "2025-H3", "25-03", "2025-03-15..2025-03-01", "March"]
+        {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
     }

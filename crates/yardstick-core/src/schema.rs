@@ -123,49 +123,23 @@ impl TableDef {
     }
 }
 
-pub const ROLES: &[&str] = &[
-    "agent",
-    "technician",
-    "complaint_specialist",
-    "cr_specialist",
-    "team_lead",
-    "manager",
-    "auditor",
-    "hr",
-    "admin",
-];
+pub const ROLES: &[&str] =
+    &["agent", "technician", "complaint_specialist", "cr_specialist", "team_lead", "manager", "auditor", "hr", "admin"];
 pub const CHANNELS: &[&str] = &["phone", "chat", "email", "app", "onsite", "other"];
-pub const CAUSES: &[&str] = &[
-    "service",
-    "product_defect",
-    "customer",
-    "logistics",
-    "other",
-];
+pub const CAUSES: &[&str] = &["service", "product_defect", "customer", "logistics", "other"];
 pub const SEVERITIES: &[&str] = &["minor", "major"];
 pub const TRAINING_KINDS: &[&str] = &["training", "certification", "exam"];
 pub const RELATIONS: &[&str] = &["manager", "peer", "cross_department", "self", "customer"];
 
 const fn f(name: &'static str, ty: FieldType) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        required: false,
-    }
+    FieldDef { name, ty, required: false }
 }
 
 const fn req(name: &'static str, ty: FieldType) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        required: true,
-    }
+    FieldDef { name, ty, required: true }
 }
 
-const COUNT: FieldType = FieldType::Int {
-    min: 0,
-    max: 1_000_000_000,
-};
+const COUNT: FieldType = FieldType::Int { min: 0, max: 1_000_000_000 };
 const SCORE_1_5: FieldType = FieldType::Int { min: 1, max: 5 };
 const fn check(earlier: &'static str, later: &'static str) -> OrderCheck {
     OrderCheck { earlier, later }
@@ -260,13 +234,7 @@ pub static TABLES: [TableDef; 13] = [
             req("visit_id", Id),
             req("ticket_id", Ref(Source::Tickets)),
             req("technician_id", Ref(Source::People)),
-            req(
-                "visit_seq",
-                Int {
-                    min: 1,
-                    max: 10_000,
-                },
-            ),
+            req("visit_seq", Int { min: 1, max: 10_000 }),
             req("scheduled_at", Instant),
             f("arrived_at", Instant),
             f("finished_at", Instant),
@@ -313,10 +281,7 @@ pub static TABLES: [TableDef; 13] = [
             f("recovered", Bool),
         ],
         key: &["complaint_id"],
-        order_checks: &[
-            check("received_at", "responded_at"),
-            check("received_at", "resolved_at"),
-        ],
+        order_checks: &[check("received_at", "responded_at"), check("received_at", "resolved_at")],
         defaults_from_ticket: &["agent_id"],
     },
     TableDef {
@@ -433,20 +398,11 @@ mod tests {
             assert_eq!(Source::parse(def.name), Some(def.source));
             for field in def.fields {
                 if let FieldType::Ref(target) = field.ty {
-                    assert!(
-                        target.index() <= i,
-                        "{}.{} refers forward",
-                        def.name,
-                        field.name
-                    );
+                    assert!(target.index() <= i, "{}.{} refers forward", def.name, field.name);
                 }
             }
             for key in def.key {
-                assert!(
-                    def.field(key).is_some_and(|f| f.required),
-                    "{}.{key}",
-                    def.name
-                );
+                assert!(def.field(key).is_some_and(|f| f.required), "{}.{key}", def.name);
             }
             for c in def.order_checks {
                 assert!(def.field(c.earlier).is_some() && def.field(c.later).is_some());

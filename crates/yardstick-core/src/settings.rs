@@ -175,13 +175,8 @@ impl Settings {
                         }
                     }
                     Err(e) => errors.push(
-                        Diagnostic::error(
-                            file,
-                            0,
-                            0,
-                            format!("cannot read holiday file {path}: {e}"),
-                        )
-                        .fix("check the path (relative to the config file)"),
+                        Diagnostic::error(file, 0, 0, format!("cannot read holiday file {path}: {e}"))
+                            .fix("check the path (relative to the config file)"),
                     ),
                 }
             }
@@ -205,11 +200,7 @@ impl Settings {
         }
         s.targets = doc.targets;
         s.metric_files = doc.metrics.files;
-        if errors.is_empty() {
-            Ok(s)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(s) } else { Err(errors) }
     }
 }
 
@@ -248,41 +239,24 @@ fcr_rate = 0.8
         assert_eq!(s.org_id, "haier-after-sales");
         assert_eq!(s.uncontrollable_causes, ["product_defect", "logistics"]);
         assert_eq!(s.calendar.weekly.days[5], vec![(8 * 3600, 20 * 3600)]);
-        assert!(
-            s.calendar
-                .holidays
-                .as_ref()
-                .unwrap()
-                .years()
-                .contains(&2027)
-        );
+        assert!(s.calendar.holidays.as_ref().unwrap().years().contains(&2027));
         assert_eq!(s.team_calendars[0].0, "T-HOTLINE");
         assert_eq!(s.targets["fcr_rate"], 0.8);
     }
 
     #[test]
     fn config_errors_have_positions() {
-        let e = Settings::from_toml(
-            "y.toml",
-            "[organisation]\ntime_zone = \"Asia/Shanghia\"\n",
-            &|_| Err("x".into()),
-        )
-        .unwrap_err();
+        let e = Settings::from_toml("y.toml", "[organisation]\ntime_zone = \"Asia/Shanghia\"\n", &|_| Err("x".into()))
+            .unwrap_err();
         assert_eq!(
             e[0].to_string(),
             "y.toml:2:13: error: unknown time zone `Asia/Shanghia` — fix: use an IANA name such as Asia/Shanghai or an offset such as +08:00"
         );
-        let e = Settings::from_toml(
-            "y.toml",
-            "[calendar]\nworking_hours = \"Mon-Fri 9-18\"\n",
-            &|_| Err("x".into()),
-        )
-        .unwrap_err();
+        let e = Settings::from_toml("y.toml", "[calendar]\nworking_hours = \"Mon-Fri 9-18\"\n", &|_| Err("x".into()))
+            .unwrap_err();
         assert_eq!((e[0].line, e[0].column), (2, 17));
-        let e = Settings::from_toml("y.toml", "[organisation]\ntimezone = \"UTC\"\n", &|_| {
-            Err("x".into())
-        })
-        .unwrap_err();
+        let e =
+            Settings::from_toml("y.toml", "[organisation]\ntimezone = \"UTC\"\n", &|_| Err("x".into())).unwrap_err();
         assert_eq!(e[0].line, 2);
     }
 }

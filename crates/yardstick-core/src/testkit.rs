@@ -15,15 +15,11 @@ pub fn dataset(tables: &[(&str, &str)], settings: &Settings) -> Dataset {
         for (name, text) in tables.iter().filter(|(n, _)| *n == source.name()) {
             let mut lines = text.trim().lines();
             let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-            let columns =
-                map_header(source, &header, &[]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            let mut builder =
-                BatchBuilder::new(source, columns, &data, &settings.tz, &settings.custom_roles);
+            let columns = map_header(source, &header, &[]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let mut builder = BatchBuilder::new(source, columns, &data, &settings.tz, &settings.custom_roles);
             for (i, line) in lines.enumerate() {
                 let cells: Vec<&str> = line.split(',').collect();
-                builder
-                    .push_row(&cells)
-                    .unwrap_or_else(|e| panic!("{name} line {}: {e:?}", i + 2));
+                builder.push_row(&cells).unwrap_or_else(|e| panic!("{name} line {}: {e:?}", i + 2));
             }
             let batch = builder.finish();
             data.append_batch(source, batch);
@@ -37,34 +33,17 @@ pub fn run(data: &Dataset, settings: &Settings, metrics: &[&str], periods: &[&st
     let engine = Engine::new(data, settings);
     let query = Query {
         metrics: metrics.iter().map(|m| m.to_string()).collect(),
-        periods: periods
-            .iter()
-            .map(|p| Period::parse(p).expect("period"))
-            .collect(),
+        periods: periods.iter().map(|p| Period::parse(p).expect("period")).collect(),
         subjects: SubjectKinds::ALL,
     };
-    let rows = engine
-        .compute(&Catalogue::builtin(), &query)
-        .expect("query");
-    to_csv(&engine, &rows)
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect()
+    let rows = engine.compute(&Catalogue::builtin(), &query).expect("query");
+    to_csv(&engine, &rows).lines().skip(1).map(str::to_string).collect()
 }
 
 /// Compares output with an expected table, showing both in full on a mismatch.
 pub fn check(actual: &[String], expected: &str) {
-    let expected: Vec<String> = expected
-        .trim()
-        .lines()
-        .map(|l| l.trim().to_string())
-        .collect();
+    let expected: Vec<String> = expected.trim().lines().map(|l| l.trim().to_string()).collect();
     if actual != expected.as_slice() {
-        panic!(
-            "\nexpected:\n{}\n\nactual:\n{}\n",
-            expected.join("\n"),
-            actual.join("\n")
-        );
+        panic!("\nexpected:\n{}\n\nactual:\n{}\n", expected.join("\n"), actual.join("\n"));
     }
 }

@@ -158,9 +158,7 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
         [sign @ (b'+' | b'-'), tail @ ..] => {
             let (oh, om) = match tail {
                 [h1, h2] => (digits(&[*h1, *h2])?, 0),
-                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
-                    (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?)
-                }
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
                 _ => return None,
             };
             if oh > 23 || om > 59 {
@@ -178,13 +176,7 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
 pub fn format_utc(t: Instant) -> String {
     let days = t.div_euclid(SECONDS_PER_DAY);
     let secs = t.rem_euclid(SECONDS_PER_DAY);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        format_day(days),
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{}T{:02}:{:02}:{:02}Z", format_day(days), secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// The organisation time zone: defines local days, weeks, months, quarters and years.
@@ -213,9 +205,7 @@ impl OrgTimeZone {
             let ParsedTime::Utc(t) = parse_time(&format!("1970-01-01T00:00:00{name}"))? else {
                 return None;
             };
-            Some(TimeZone::fixed(
-                jiff::tz::Offset::from_seconds(-t as i32).ok()?,
-            ))
+            Some(TimeZone::fixed(jiff::tz::Offset::from_seconds(-t as i32).ok()?))
         })?;
         let mut transitions = Vec::new();
         let start = jiff::Timestamp::from_second(TABLE_FROM).expect("valid");
@@ -230,11 +220,7 @@ impl OrgTimeZone {
                 transitions.push((at, offset));
             }
         }
-        Some(OrgTimeZone {
-            name: name.to_string(),
-            zone,
-            transitions,
-        })
+        Some(OrgTimeZone { name: name.to_string(), zone, transitions })
     }
 
     pub fn shanghai() -> OrgTimeZone {
@@ -266,14 +252,9 @@ impl OrgTimeZone {
     pub fn to_instant(&self, local_seconds: i64) -> Instant {
         // Fast path: no transition within a day of the guess, so the wall clock is unambiguous.
         let guess = local_seconds - self.offset_at(local_seconds);
-        let i = self
-            .transitions
-            .partition_point(|&(start, _)| start <= guess);
+        let i = self.transitions.partition_point(|&(start, _)| start <= guess);
         let previous_far = self.transitions[i - 1].0 <= guess - SECONDS_PER_DAY;
-        let next_far = self
-            .transitions
-            .get(i)
-            .is_none_or(|&(start, _)| start > guess + SECONDS_PER_DAY);
+        let next_far = self.transitions.get(i).is_none_or(|&(start, _)| start > guess + SECONDS_PER_DAY);
         if previous_far && next_far && local_seconds - self.transitions[i - 1].1 as i64 == guess {
             return guess;
         }
@@ -360,15 +341,10 @@ mod tests {
         assert_eq!(utc("2025-03-01 09:30+0800"), "2025-03-01T01:30:00Z");
         assert_eq!(utc("2025-03-01T09:30:00.999+08"), "2025-03-01T01:30:00Z");
         assert_eq!(utc("2025-03-01T00:30:00-05:30"), "2025-03-01T06:00:00Z");
-        assert_eq!(
-            parse_time("2025-03-01"),
-            Some(ParsedTime::Local(days_from_civil(2025, 3, 1) * 86_400))
-        );
+        assert_eq!(parse_time("2025-03-01"), Some(ParsedTime::Local(days_from_civil(2025, 3, 1) * 86_400)));
         assert_eq!(
             parse_time("2025-03-01T09:30"),
-            Some(ParsedTime::Local(
-                days_from_civil(2025, 3, 1) * 86_400 + 9 * 3600 + 1800
-            ))
+            Some(ParsedTime::Local(days_from_civil(2025, 3, 1) * 86_400 + 9 * 3600 + 1800))
         );
         for bad in [
             "2025-02-29",
@@ -392,15 +368,9 @@ mod tests {
         let berlin = OrgTimeZone::named("Europe/Berlin").unwrap();
         // 2025-03-30 is 23 hours long in Berlin, 2025-10-26 is 25 hours long.
         let spring = days_from_civil(2025, 3, 30);
-        assert_eq!(
-            berlin.day_start(spring + 1) - berlin.day_start(spring),
-            23 * 3600
-        );
+        assert_eq!(berlin.day_start(spring + 1) - berlin.day_start(spring), 23 * 3600);
         let autumn = days_from_civil(2025, 10, 26);
-        assert_eq!(
-            berlin.day_start(autumn + 1) - berlin.day_start(autumn),
-            25 * 3600
-        );
+        assert_eq!(berlin.day_start(autumn + 1) - berlin.day_start(autumn), 25 * 3600);
         // 02:30 on the spring-forward day does not exist: it is moved to 03:30 CEST.
         let gap = berlin.to_instant(spring * 86_400 + 2 * 3600 + 1800);
         assert_eq!(berlin.format(gap), "2025-03-30T03:30:00+02:00");

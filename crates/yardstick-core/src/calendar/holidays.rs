@@ -68,9 +68,7 @@ impl HolidayCalendar {
     /// The Chinese statutory calendar as announced by the State Council for 2020–2026.
     pub fn china() -> HolidayCalendar {
         let mut calendar = HolidayCalendar::default();
-        calendar
-            .add_file("cn-holidays.toml", CHINA_HOLIDAYS_TOML)
-            .expect("the built-in holiday file is valid");
+        calendar.add_file("cn-holidays.toml", CHINA_HOLIDAYS_TOML).expect("the built-in holiday file is valid");
         calendar
     }
 
@@ -84,13 +82,8 @@ impl HolidayCalendar {
             let y = *year.year.get_ref();
             if !(1970..=2200).contains(&y) {
                 errors.push(
-                    Diagnostic::at_span(
-                        file,
-                        text,
-                        year.year.span().start,
-                        format!("year {y} is out of range"),
-                    )
-                    .fix("write a year between 1970 and 2200"),
+                    Diagnostic::at_span(file, text, year.year.span().start, format!("year {y} is out of range"))
+                        .fix("write a year between 1970 and 2200"),
                 );
                 continue;
             }
@@ -100,15 +93,9 @@ impl HolidayCalendar {
                 let index = next.festivals.len();
                 next.festivals.push(Festival {
                     name: festival.name.clone(),
-                    name_en: festival
-                        .name_en
-                        .clone()
-                        .unwrap_or_else(|| festival.name.clone()),
+                    name_en: festival.name_en.clone().unwrap_or_else(|| festival.name.clone()),
                 });
-                for (list, rule) in [
-                    (&festival.off, DayRule::Off(index)),
-                    (&festival.work, DayRule::Work(index)),
-                ] {
+                for (list, rule) in [(&festival.off, DayRule::Off(index)), (&festival.work, DayRule::Work(index))] {
                     for entry in list {
                         let Some((first, last)) = parse_day_range(entry.get_ref()) else {
                             errors.push(
@@ -126,19 +113,14 @@ impl HolidayCalendar {
                             if let Some(previous) = next.days.insert(day, rule) {
                                 if next.day_year.get(&day) == Some(&y) {
                                     let other = match previous {
-                                        DayRule::Off(i) | DayRule::Work(i) => {
-                                            &next.festivals[i].name
-                                        }
+                                        DayRule::Off(i) | DayRule::Work(i) => &next.festivals[i].name,
                                     };
                                     errors.push(
                                         Diagnostic::at_span(
                                             file,
                                             text,
                                             entry.span().start,
-                                            format!(
-                                                "{} is listed twice (also under {other})",
-                                                format_day(day)
-                                            ),
+                                            format!("{} is listed twice (also under {other})", format_day(day)),
                                         )
                                         .fix("list each day once, either as off or as work"),
                                     );
@@ -161,12 +143,7 @@ impl HolidayCalendar {
     }
 
     fn remove_year(&mut self, year: i64) {
-        let days: Vec<DayNumber> = self
-            .day_year
-            .iter()
-            .filter(|(_, y)| **y == year)
-            .map(|(d, _)| *d)
-            .collect();
+        let days: Vec<DayNumber> = self.day_year.iter().filter(|(_, y)| **y == year).map(|(d, _)| *d).collect();
         for day in days {
             self.days.remove(&day);
             self.day_year.remove(&day);
@@ -221,17 +198,10 @@ off = ["2027-01-01..2027-01-03"]
 work = ["2027-01-04"]
 "#;
         calendar.add_file("2027.toml", added).unwrap();
-        assert_eq!(
-            calendar.rule(parse_day("2027-01-02").unwrap()),
-            Some(DayRule::Off(calendar.festivals.len() - 1))
-        );
-        assert!(matches!(
-            calendar.rule(parse_day("2027-01-04").unwrap()),
-            Some(DayRule::Work(_))
-        ));
+        assert_eq!(calendar.rule(parse_day("2027-01-02").unwrap()), Some(DayRule::Off(calendar.festivals.len() - 1)));
+        assert!(matches!(calendar.rule(parse_day("2027-01-04").unwrap()), Some(DayRule::Work(_))));
         // Replacing 2026 drops everything the built-in file said about it.
-        let replaced =
-            "[[year]]\nyear = 2026\n[[year.festival]]\nname = \"元旦\"\noff = [\"2026-01-01\"]\n";
+        let replaced = "[[year]]\nyear = 2026\n[[year.festival]]\nname = \"元旦\"\noff = [\"2026-01-01\"]\n";
         calendar.add_file("2026.toml", replaced).unwrap();
         assert_eq!(calendar.rule(parse_day("2026-02-16").unwrap()), None);
         assert!(calendar.rule(parse_day("2026-01-01").unwrap()).is_some());
@@ -240,8 +210,7 @@ work = ["2027-01-04"]
     #[test]
     fn errors_name_the_position_and_change_nothing() {
         let mut calendar = HolidayCalendar::china();
-        let bad =
-            "[[year]]\nyear = 2027\n[[year.festival]]\nname = \"春节\"\noff = [\"2027-02-30\"]\n";
+        let bad = "[[year]]\nyear = 2027\n[[year.festival]]\nname = \"春节\"\noff = [\"2027-02-30\"]\n";
         let errors = calendar.add_file("2027.toml", bad).unwrap_err();
         assert_eq!(
             errors[0].to_string(),
@@ -249,15 +218,8 @@ work = ["2027-01-04"]
         );
         assert!(!calendar.years().contains(&2027));
         let twice = "[[year]]\nyear = 2027\n[[year.festival]]\nname = \"春节\"\noff = [\"2027-02-05\"]\nwork = [\"2027-02-05\"]\n";
-        assert!(
-            calendar.add_file("2027.toml", twice).unwrap_err()[0]
-                .message
-                .contains("listed twice")
-        );
+        assert!(calendar.add_file("2027.toml", twice).unwrap_err()[0].message.contains("listed twice"));
         let unknown = "[[year]]\nyear = 2027\nholidays = []\n";
-        assert_eq!(
-            calendar.add_file("2027.toml", unknown).unwrap_err()[0].line,
-            3
-        );
+        assert_eq!(calendar.add_file("2027.toml", unknown).unwrap_err()[0].line, 3);
     }
 }

@@ -21,7 +21,8 @@ pub struct WeeklyHours {
     pub adjusted_workday: DayHours,
 }
 
-pub const HOURS_FORMAT_HINT: &str = "write e.g. \"Mon-Fri 09:00-18:00\", \"Mon-Fri 09:00-12:00,13:00-18:00; Sat 09:00-12:00\" or \"24x7\"";
+pub const HOURS_FORMAT_HINT: &str =
+    "write e.g. \"Mon-Fri 09:00-18:00\", \"Mon-Fri 09:00-12:00,13:00-18:00; Sat 09:00-12:00\" or \"24x7\"";
 
 impl WeeklyHours {
     /// Parses `Mon-Fri 09:00-18:00; Sat 09:00-12:00`, `24x7`, or Chinese day names
@@ -30,21 +31,15 @@ impl WeeklyHours {
         let text = text.trim();
         if text.eq_ignore_ascii_case("24x7") || text == "24/7" {
             let all = vec![(0, 86_400)];
-            return Ok(WeeklyHours {
-                days: std::array::from_fn(|_| all.clone()),
-                adjusted_workday: all,
-            });
+            return Ok(WeeklyHours { days: std::array::from_fn(|_| all.clone()), adjusted_workday: all });
         }
         let mut days: [DayHours; 7] = Default::default();
         for segment in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let (day_spec, times) = segment
-                .split_once(char::is_whitespace)
-                .ok_or_else(|| format!("`{segment}` has no times"))?;
+            let (day_spec, times) =
+                segment.split_once(char::is_whitespace).ok_or_else(|| format!("`{segment}` has no times"))?;
             let mut intervals = Vec::new();
             for range in times.split(',').map(str::trim) {
-                let (a, b) = range
-                    .split_once('-')
-                    .ok_or_else(|| format!("`{range}` is not a time range"))?;
+                let (a, b) = range.split_once('-').ok_or_else(|| format!("`{range}` is not a time range"))?;
                 let (a, b) = (parse_clock(a)?, parse_clock(b)?);
                 if a >= b {
                     return Err(format!("`{range}` ends before it starts"));
@@ -62,18 +57,12 @@ impl WeeklyHours {
             }
         }
         let adjusted_workday = days[0].clone();
-        Ok(WeeklyHours {
-            days,
-            adjusted_workday,
-        })
+        Ok(WeeklyHours { days, adjusted_workday })
     }
 }
 
 fn parse_clock(text: &str) -> Result<u32, String> {
-    let (h, m) = text
-        .trim()
-        .split_once(':')
-        .ok_or_else(|| format!("`{text}` is not a time like 09:00"))?;
+    let (h, m) = text.trim().split_once(':').ok_or_else(|| format!("`{text}` is not a time like 09:00"))?;
     let (h, m): (u32, u32) = (
         h.parse().map_err(|_| format!("`{text}` is not a time"))?,
         m.parse().map_err(|_| format!("`{text}` is not a time"))?,
@@ -207,13 +196,7 @@ impl BusinessClock {
         }
         before_day.push(total);
         day_offsets.push(intervals.len() as u32);
-        BusinessClock {
-            tz: tz.clone(),
-            first_day,
-            before_day,
-            day_offsets,
-            intervals,
-        }
+        BusinessClock { tz: tz.clone(), first_day, before_day, day_offsets, intervals }
     }
 
     /// Working seconds from the start of the clock's range up to `t`.
@@ -228,9 +211,7 @@ impl BusinessClock {
         }
         let d = d as usize;
         let mut w = self.before_day[d];
-        for &(start, end) in
-            &self.intervals[self.day_offsets[d] as usize..self.day_offsets[d + 1] as usize]
-        {
+        for &(start, end) in &self.intervals[self.day_offsets[d] as usize..self.day_offsets[d + 1] as usize] {
             if t <= start {
                 break;
             }

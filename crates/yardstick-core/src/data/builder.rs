@@ -93,29 +93,14 @@ impl<'a> BatchBuilder<'a> {
             .iter()
             .map(|f| match f.ty {
                 FieldType::Id | FieldType::Text => Builder::Text(TextColumn::default()),
-                FieldType::Enum(_)
-                | FieldType::Category
-                | FieldType::Period
-                | FieldType::Key(_) => Builder::Coded(Vec::new(), LocalDict::default()),
+                FieldType::Enum(_) | FieldType::Category | FieldType::Period | FieldType::Key(_) => {
+                    Builder::Coded(Vec::new(), LocalDict::default())
+                }
                 _ => Builder::Ints(Vec::new()),
             })
             .collect();
-        let roles = crate::schema::ROLES
-            .iter()
-            .map(|r| r.to_string())
-            .chain(custom_roles.iter().cloned())
-            .collect();
-        BatchBuilder {
-            source,
-            def,
-            data,
-            tz,
-            columns,
-            positions,
-            builders,
-            len: 0,
-            roles,
-        }
+        let roles = crate::schema::ROLES.iter().map(|r| r.to_string()).chain(custom_roles.iter().cloned()).collect();
+        BatchBuilder { source, def, data, tz, columns, positions, builders, len: 0, roles }
     }
 
     pub fn len(&self) -> usize {
@@ -158,12 +143,7 @@ impl<'a> BatchBuilder<'a> {
             }
             match self.parse(field.ty, field.name, text, raw) {
                 Ok(p) => parsed[f] = p,
-                Err((message, fix)) => errors.push(FieldError {
-                    cell,
-                    field: field.name.into(),
-                    message,
-                    fix,
-                }),
+                Err((message, fix)) => errors.push(FieldError { cell, field: field.name.into(), message, fix }),
             }
         }
         if errors.is_empty() {
@@ -195,27 +175,17 @@ impl<'a> BatchBuilder<'a> {
         raw: &'t str,
     ) -> Result<Parsed<'t>, (String, String)> {
         match ty {
-            FieldType::Id | FieldType::Category => Ok(if ty == FieldType::Id {
-                Parsed::Text(text)
-            } else {
-                Parsed::Label(text)
-            }),
+            FieldType::Id | FieldType::Category => {
+                Ok(if ty == FieldType::Id { Parsed::Text(text) } else { Parsed::Label(text) })
+            }
             FieldType::Text => Ok(Parsed::Text(raw)),
             FieldType::Key(_) => Ok(Parsed::Label(text)),
             FieldType::Instant => parse_instant(text, self.tz)
                 .map(Parsed::Int)
-                .ok_or_else(|| {
-                    (
-                        format!("`{text}` is not a time"),
-                        TIME_FORMAT_HINT.to_string(),
-                    )
-                }),
+                .ok_or_else(|| (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string())),
             FieldType::Int { min, max } => match text.parse::<i64>() {
                 Ok(v) if (min..=max).contains(&v) => Ok(Parsed::Int(v)),
-                Ok(v) => Err((
-                    format!("{v} is out of range"),
-                    format!("write a whole number from {min} to {max}"),
-                )),
+                Ok(v) => Err((format!("{v} is out of range"), format!("write a whole number from {min} to {max}"))),
                 Err(_) => Err((
                     format!("`{text}` is not a whole number"),
                     format!("write a whole number from {min} to {max}"),
@@ -224,42 +194,27 @@ impl<'a> BatchBuilder<'a> {
             FieldType::Decimal => parse_decimal(text).map(Parsed::Int).ok_or_else(|| {
                 (
                     format!("`{text}` is not a number"),
-                    "write a number such as 12.5 (at most 6 decimals, no thousands separators)"
-                        .to_string(),
+                    "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
                 )
             }),
-            FieldType::Bool => parse_bool(text)
-                .map(|b| Parsed::Int(b as i64))
-                .ok_or_else(|| {
-                    (
-                        format!("`{text}` is not a yes/no value"),
-                        "write true/false, 1/0, yes/no or 是/否".to_string(),
-                    )
-                }),
+            FieldType::Bool => parse_bool(text).map(|b| Parsed::Int(b as i64)).ok_or_else(|| {
+                (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
+            }),
             FieldType::Enum(values) => {
                 if let Some(v) = values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
                     Ok(Parsed::Label(v))
                 } else {
-                    Err((
-                        format!("`{text}` is not a valid {name}"),
-                        format!("use one of {}", values.join(", ")),
-                    ))
+                    Err((format!("`{text}` is not a valid {name}"), format!("use one of {}", values.join(", "))))
                 }
             }
             FieldType::Period => match Period::parse(text) {
                 Some(_) => Ok(Parsed::Label(text)),
-                None => Err((
-                    format!("`{text}` is not a period"),
-                    PERIOD_FORMAT_HINT.to_string(),
-                )),
+                None => Err((format!("`{text}` is not a period"), PERIOD_FORMAT_HINT.to_string())),
             },
             FieldType::Ref(target) => match self.data.table(target).find(text) {
                 Some(row) => Ok(Parsed::Int(row as i64)),
                 None if target == self.source => Err((
-                    format!(
-                        "{name} `{text}` does not refer to an earlier row of {}",
-                        target.name()
-                    ),
+                    format!("{name} `{text}` does not refer to an earlier row of {}", target.name()),
                     format!("list {text} before the rows that refer to it"),
                 )),
                 None => Err((
@@ -277,10 +232,7 @@ impl<'a> BatchBuilder<'a> {
                 if !self.roles.iter().any(|r| r == role) {
                     return Err((
                         format!("`{role}` is not a role"),
-                        format!(
-                            "use one of {} or declare it under [organisation] custom_roles",
-                            self.roles.join(", ")
-                        ),
+                        format!("use one of {} or declare it under [organisation] custom_roles", self.roles.join(", ")),
                     ));
                 }
             }
@@ -324,10 +276,7 @@ impl<'a> BatchBuilder<'a> {
                     let (message, fix) = if is_time {
                         (
                             format!("{} is before {}", check.later, check.earlier),
-                            format!(
-                                "correct {} or {}; {} cannot come first",
-                                check.later, check.earlier, check.later
-                            ),
+                            format!("correct {} or {}; {} cannot come first", check.later, check.earlier, check.later),
                         )
                     } else {
                         (
@@ -352,17 +301,11 @@ impl<'a> BatchBuilder<'a> {
             .into_iter()
             .map(|b| match b {
                 Builder::Ints(v) => BatchColumn::Ints(v),
-                Builder::Coded(codes, dict) => BatchColumn::Coded {
-                    codes,
-                    labels: dict.labels,
-                },
+                Builder::Coded(codes, dict) => BatchColumn::Coded { codes, labels: dict.labels },
                 Builder::Text(t) => BatchColumn::Text(t),
             })
             .collect();
-        RowBatch {
-            len: self.len,
-            columns,
-        }
+        RowBatch { len: self.len, columns }
     }
 
     /// The schema field of each cell position.
@@ -403,11 +346,7 @@ pub fn parse_decimal(text: &str) -> Option<i64> {
         return None;
     }
     let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<6}").parse().ok()?
-    };
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
     let v = int.checked_mul(1_000_000)?.checked_add(frac)?;
     Some(if negative { -v } else { v })
 }
@@ -430,11 +369,9 @@ pub fn map_header(
             continue;
         }
         match def.field_index(name) {
-            Some(f) if seen[f] => errors.push((
-                i + 1,
-                format!("column {name} appears twice"),
-                "remove one of them".to_string(),
-            )),
+            Some(f) if seen[f] => {
+                errors.push((i + 1, format!("column {name} appears twice"), "remove one of them".to_string()))
+            }
             Some(f) => {
                 seen[f] = true;
                 out.push(Some(f));
@@ -444,10 +381,7 @@ pub fn map_header(
                 errors.push((
                     i + 1,
                     format!("unknown column `{name}` in {}.csv", def.name),
-                    format!(
-                        "rename it to one of {} or list it under ignore_columns",
-                        names.join(", ")
-                    ),
+                    format!("rename it to one of {} or list it under ignore_columns", names.join(", ")),
                 ));
                 out.push(None);
             }
@@ -462,11 +396,7 @@ pub fn map_header(
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 #[cfg(test)]
@@ -480,13 +410,7 @@ mod tests {
         assert_eq!(parse_decimal(".5"), Some(500_000));
         assert_eq!(parse_decimal("1,000"), None);
         assert_eq!(parse_decimal("1.1234567"), None);
-        for (t, b) in [
-            ("是", true),
-            ("否", false),
-            ("YES", true),
-            ("False", false),
-            ("1", true),
-        ] {
+        for (t, b) in [("是", true), ("否", false), ("YES", true), ("False", false), ("1", true)] {
             assert_eq!(parse_bool(t), Some(b));
         }
         assert_eq!(parse_bool("y"), None);

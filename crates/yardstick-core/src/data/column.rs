@@ -23,10 +23,7 @@ pub struct IntColumn {
 
 impl Default for IntColumn {
     fn default() -> Self {
-        IntColumn {
-            base: 0,
-            data: IntData::U8(Vec::new()),
-        }
+        IntColumn { base: 0, data: IntData::U8(Vec::new()) }
     }
 }
 
@@ -53,60 +50,24 @@ impl IntColumn {
             }
         }
         if min > max {
-            return IntColumn {
-                base: 0,
-                data: IntData::U8(vec![u8::MAX; values.len()]),
-            };
+            return IntColumn { base: 0, data: IntData::U8(vec![u8::MAX; values.len()]) };
         }
         let span = (max as i128 - min as i128) as u128;
         let pack = |max_code: u128| span < max_code;
         let data = if pack(u8::MAX as u128) {
-            IntData::U8(
-                values
-                    .iter()
-                    .map(|&v| if v == NULL { u8::MAX } else { (v - min) as u8 })
-                    .collect(),
-            )
+            IntData::U8(values.iter().map(|&v| if v == NULL { u8::MAX } else { (v - min) as u8 }).collect())
         } else if pack(u16::MAX as u128) {
-            IntData::U16(
-                values
-                    .iter()
-                    .map(|&v| {
-                        if v == NULL {
-                            u16::MAX
-                        } else {
-                            (v - min) as u16
-                        }
-                    })
-                    .collect(),
-            )
+            IntData::U16(values.iter().map(|&v| if v == NULL { u16::MAX } else { (v - min) as u16 }).collect())
         } else if pack(u32::MAX as u128) {
-            IntData::U32(
-                values
-                    .iter()
-                    .map(|&v| {
-                        if v == NULL {
-                            u32::MAX
-                        } else {
-                            (v - min) as u32
-                        }
-                    })
-                    .collect(),
-            )
+            IntData::U32(values.iter().map(|&v| if v == NULL { u32::MAX } else { (v - min) as u32 }).collect())
         } else {
-            return IntColumn {
-                base: 0,
-                data: IntData::I64(values.to_vec()),
-            };
+            return IntColumn { base: 0, data: IntData::I64(values.to_vec()) };
         };
         IntColumn { base: min, data }
     }
 
     pub fn nulls(len: usize) -> IntColumn {
-        IntColumn {
-            base: 0,
-            data: IntData::U8(vec![u8::MAX; len]),
-        }
+        IntColumn { base: 0, data: IntData::U8(vec![u8::MAX; len]) }
     }
 
     pub fn len(&self) -> usize {
@@ -184,16 +145,8 @@ impl IntColumn {
         let base = self.base;
         match &mut self.data {
             IntData::U8(d) => d.push(if v == NULL { u8::MAX } else { (v - base) as u8 }),
-            IntData::U16(d) => d.push(if v == NULL {
-                u16::MAX
-            } else {
-                (v - base) as u16
-            }),
-            IntData::U32(d) => d.push(if v == NULL {
-                u32::MAX
-            } else {
-                (v - base) as u32
-            }),
+            IntData::U16(d) => d.push(if v == NULL { u16::MAX } else { (v - base) as u16 }),
+            IntData::U32(d) => d.push(if v == NULL { u32::MAX } else { (v - base) as u32 }),
             IntData::I64(d) => d.push(v),
         }
     }
@@ -215,25 +168,9 @@ impl IntColumn {
         }
         let base = self.base;
         match &mut self.data {
-            IntData::U8(d) => d.extend(
-                values
-                    .iter()
-                    .map(|&v| if v == NULL { u8::MAX } else { (v - base) as u8 }),
-            ),
-            IntData::U16(d) => d.extend(values.iter().map(|&v| {
-                if v == NULL {
-                    u16::MAX
-                } else {
-                    (v - base) as u16
-                }
-            })),
-            IntData::U32(d) => d.extend(values.iter().map(|&v| {
-                if v == NULL {
-                    u32::MAX
-                } else {
-                    (v - base) as u32
-                }
-            })),
+            IntData::U8(d) => d.extend(values.iter().map(|&v| if v == NULL { u8::MAX } else { (v - base) as u8 })),
+            IntData::U16(d) => d.extend(values.iter().map(|&v| if v == NULL { u16::MAX } else { (v - base) as u16 })),
+            IntData::U32(d) => d.extend(values.iter().map(|&v| if v == NULL { u32::MAX } else { (v - base) as u32 })),
             IntData::I64(d) => d.extend_from_slice(values),
         }
     }
@@ -245,20 +182,8 @@ impl IntColumn {
         let base = self.base;
         match &mut self.data {
             IntData::U8(d) => d[i] = if v == NULL { u8::MAX } else { (v - base) as u8 },
-            IntData::U16(d) => {
-                d[i] = if v == NULL {
-                    u16::MAX
-                } else {
-                    (v - base) as u16
-                }
-            }
-            IntData::U32(d) => {
-                d[i] = if v == NULL {
-                    u32::MAX
-                } else {
-                    (v - base) as u32
-                }
-            }
+            IntData::U16(d) => d[i] = if v == NULL { u16::MAX } else { (v - base) as u16 },
+            IntData::U32(d) => d[i] = if v == NULL { u32::MAX } else { (v - base) as u32 },
             IntData::I64(d) => d[i] = v,
         }
     }
@@ -279,26 +204,13 @@ impl IntColumn {
 
 #[inline]
 fn decode(code: u64, null_code: u64, base: i64) -> i64 {
-    if code == null_code {
-        NULL
-    } else {
-        base + code as i64
-    }
+    if code == null_code { NULL } else { base + code as i64 }
 }
 
 #[inline]
-fn decode_into<T: Copy + Into<u64> + PartialEq>(
-    src: &[T],
-    null_code: T,
-    base: i64,
-    out: &mut [i64],
-) {
+fn decode_into<T: Copy + Into<u64> + PartialEq>(src: &[T], null_code: T, base: i64, out: &mut [i64]) {
     for (o, &c) in out.iter_mut().zip(src) {
-        *o = if c == null_code {
-            NULL
-        } else {
-            base + c.into() as i64
-        };
+        *o = if c == null_code { NULL } else { base + c.into() as i64 };
     }
 }
 
@@ -313,10 +225,7 @@ pub struct TextColumn {
 
 impl TextColumn {
     pub fn with_len(len: usize) -> TextColumn {
-        TextColumn {
-            len,
-            ..TextColumn::default()
-        }
+        TextColumn { len, ..TextColumn::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -402,15 +311,9 @@ mod tests {
         t.push(None);
         t.push(Some(""));
         t.push(Some("slow"));
-        assert_eq!(
-            (t.get(0), t.get(1), t.get(2), t.get(3)),
-            (Some("很好"), None, None, Some("slow"))
-        );
+        assert_eq!((t.get(0), t.get(1), t.get(2), t.get(3)), (Some("很好"), None, None, Some("slow")));
         t.set(1, Some("ok"));
         t.set(0, None);
-        assert_eq!(
-            (t.get(0), t.get(1), t.get(3), t.len()),
-            (None, Some("ok"), Some("slow"), 4)
-        );
+        assert_eq!((t.get(0), t.get(1), t.get(3), t.len()), (None, Some("ok"), Some("slow"), 4));
     }
 }

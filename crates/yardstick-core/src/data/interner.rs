@@ -30,13 +30,7 @@ pub struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner {
-            keys: Keys::Strings {
-                bytes: String::new(),
-                ends: Vec::new(),
-            },
-            table: HashTable::new(),
-        }
+        Interner { keys: Keys::Strings { bytes: String::new(), ends: Vec::new() }, table: HashTable::new() }
     }
 }
 
@@ -67,11 +61,7 @@ impl Interner {
     /// An interner that starts in the compact numeric form.
     pub fn new() -> Interner {
         Interner {
-            keys: Keys::Numeric {
-                prefix: String::new(),
-                width: 0,
-                values: Vec::new(),
-            },
+            keys: Keys::Numeric { prefix: String::new(), width: 0, values: Vec::new() },
             table: HashTable::new(),
         }
     }
@@ -95,11 +85,7 @@ impl Interner {
 
     pub fn get(&self, code: u32) -> Cow<'_, str> {
         match &self.keys {
-            Keys::Numeric {
-                prefix,
-                width,
-                values,
-            } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
+            Keys::Numeric { prefix, width, values } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
             Keys::Strings { bytes, ends } => {
                 let i = code as usize;
                 let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -110,20 +96,14 @@ impl Interner {
 
     /// The numeric value of `key` if the interner is numeric and `key` has its shape.
     fn numeric_value(&self, key: &str) -> Option<u64> {
-        let Keys::Numeric {
-            prefix,
-            width,
-            values,
-        } = &self.keys
-        else {
+        let Keys::Numeric { prefix, width, values } = &self.keys else {
             return None;
         };
         let (p, digits, value) = split_numeric(key)?;
         let fits_shape = if values.is_empty() {
             true
         } else {
-            p == prefix
-                && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0')))
+            p == prefix && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0')))
         };
         fits_shape.then_some(value)
     }
@@ -132,14 +112,9 @@ impl Interner {
         match &self.keys {
             Keys::Numeric { values, .. } => {
                 let v = self.numeric_value(key)?;
-                self.table
-                    .find(hash_u64(v), |&c| values[c as usize] == v)
-                    .copied()
+                self.table.find(hash_u64(v), |&c| values[c as usize] == v).copied()
             }
-            Keys::Strings { .. } => self
-                .table
-                .find(hash_str(key), |&c| self.get(c) == key)
-                .copied(),
+            Keys::Strings { .. } => self.table.find(hash_str(key), |&c| self.get(c) == key).copied(),
         }
     }
 
@@ -152,12 +127,7 @@ impl Interner {
         if matches!(self.keys, Keys::Numeric { .. }) {
             match self.numeric_value(key) {
                 Some(v) => {
-                    if let Keys::Numeric {
-                        prefix,
-                        width,
-                        values,
-                    } = &mut self.keys
-                    {
+                    if let Keys::Numeric { prefix, width, values } = &mut self.keys {
                         if values.is_empty() {
                             let (p, digits, _) = split_numeric(key).expect("checked");
                             *prefix = p.to_string();
@@ -165,8 +135,7 @@ impl Interner {
                         }
                         values.push(v);
                         let values = &*values;
-                        self.table
-                            .insert_unique(hash_u64(v), code, |&c| hash_u64(values[c as usize]));
+                        self.table.insert_unique(hash_u64(v), code, |&c| hash_u64(values[c as usize]));
                     }
                     return (code, true);
                 }
@@ -179,8 +148,7 @@ impl Interner {
         }
         let hash = hash_str(key);
         let keys = &self.keys;
-        self.table
-            .insert_unique(hash, code, |&c| hash_str(&key_of(keys, c)));
+        self.table.insert_unique(hash, code, |&c| hash_str(&key_of(keys, c)));
         (code, true)
     }
 
@@ -196,9 +164,7 @@ impl Interner {
         let keys = &self.keys;
         let mut table = HashTable::with_capacity(n);
         for code in 0..n as u32 {
-            table.insert_unique(hash_str(&key_of(keys, code)), code, |&c| {
-                hash_str(&key_of(keys, c))
-            });
+            table.insert_unique(hash_str(&key_of(keys, code)), code, |&c| hash_str(&key_of(keys, c)));
         }
         self.table = table;
     }
@@ -230,11 +196,7 @@ impl Interner {
 
 fn key_of(keys: &Keys, code: u32) -> Cow<'_, str> {
     match keys {
-        Keys::Numeric {
-            prefix,
-            width,
-            values,
-        } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
+        Keys::Numeric { prefix, width, values } => Cow::Owned(format!("{prefix}{:0width$}", values[code as usize])),
         Keys::Strings { bytes, ends } => {
             let i = code as usize;
             let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -261,10 +223,7 @@ mod tests {
         assert_eq!(i.intern("工单-甲"), (3, true));
         assert!(matches!(i.keys, Keys::Strings { .. }));
         assert_eq!(i.intern("T1"), (4, true));
-        assert_eq!(
-            (i.get(0).as_ref(), i.get(2).as_ref(), i.get(3).as_ref()),
-            ("T000001", "T1000000", "工单-甲")
-        );
+        assert_eq!((i.get(0).as_ref(), i.get(2).as_ref(), i.get(3).as_ref()), ("T000001", "T1000000", "工单-甲"));
         assert_eq!(i.find("T000002"), Some(1));
     }
 

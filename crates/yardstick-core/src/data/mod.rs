@@ -30,10 +30,7 @@ impl Default for Dataset {
 
 impl Dataset {
     pub fn new() -> Dataset {
-        Dataset {
-            tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(),
-            customers: Interner::new(),
-        }
+        Dataset { tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(), customers: Interner::new() }
     }
 
     pub fn table(&self, source: Source) -> &Table {
@@ -50,14 +47,8 @@ impl Dataset {
         for (field, def) in source.def().fields.iter().enumerate() {
             if let FieldType::Key(KeySpace::Customers) = def.ty {
                 if let BatchColumn::Coded { codes, labels } = &batch.columns[field] {
-                    let remap: Vec<i64> = labels
-                        .iter()
-                        .map(|l| self.customers.intern(l).0 as i64)
-                        .collect();
-                    let ints = codes
-                        .iter()
-                        .map(|&c| if c == NULL { NULL } else { remap[c as usize] })
-                        .collect();
+                    let remap: Vec<i64> = labels.iter().map(|l| self.customers.intern(l).0 as i64).collect();
+                    let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
                     batch.columns[field] = BatchColumn::Ints(ints);
                 }
             }

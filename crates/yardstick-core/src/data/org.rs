@@ -48,10 +48,7 @@ impl Org {
                             "teams.csv",
                             0,
                             0,
-                            format!(
-                                "parent_team_id {id} of team {} is not in teams.csv",
-                                teams.key_text(t)
-                            ),
+                            format!("parent_team_id {id} of team {} is not in teams.csv", teams.key_text(t)),
                         )
                         .field("parent_team_id")
                         .fix("add the parent team or leave parent_team_id empty for a root team"),
@@ -72,10 +69,7 @@ impl Org {
                             "teams.csv",
                             0,
                             0,
-                            format!(
-                                "team {} is its own ancestor through parent_team_id",
-                                teams.key_text(t)
-                            ),
+                            format!("team {} is its own ancestor through parent_team_id", teams.key_text(t)),
                         )
                         .fix("make the team tree a tree: one team must have no parent"),
                     );
@@ -107,10 +101,7 @@ impl Org {
                             "teams.csv",
                             0,
                             0,
-                            format!(
-                                "lead_id {id} of team {} is not in people.csv",
-                                teams.key_text(t)
-                            ),
+                            format!("lead_id {id} of team {} is not in people.csv", teams.key_text(t)),
                         )
                         .field("lead_id")
                         .fix("add the person to people.csv or correct the id"),
@@ -120,15 +111,7 @@ impl Org {
             })
             .collect();
         let memberships = person_memberships(data);
-        (
-            Org {
-                parent,
-                ancestors,
-                lead,
-                memberships,
-            },
-            diags,
-        )
+        (Org { parent, ancestors, lead, memberships }, diags)
     }
 
     pub fn n_teams(&self) -> usize {
@@ -176,28 +159,16 @@ fn person_memberships(data: &Dataset) -> Vec<Vec<Membership>> {
                     NULL => None,
                     t => Some(t as TeamIx),
                 };
-                return vec![Membership {
-                    from: i64::MIN,
-                    team,
-                }];
+                return vec![Membership { from: i64::MIN, team }];
             }
             spans.sort_unstable();
-            let mut steps = vec![Membership {
-                from: i64::MIN,
-                team: None,
-            }];
+            let mut steps = vec![Membership { from: i64::MIN, team: None }];
             for (from, to, team) in spans {
                 // Overlaps are rejected at import; if one slips through, the later span wins.
                 steps.retain(|m| m.from < from);
-                steps.push(Membership {
-                    from,
-                    team: Some(team),
-                });
+                steps.push(Membership { from, team: Some(team) });
                 if to != i64::MAX {
-                    steps.push(Membership {
-                        from: to,
-                        team: None,
-                    });
+                    steps.push(Membership { from: to, team: None });
                 }
             }
             steps

@@ -59,10 +59,7 @@ enum KeyIndex {
     /// The `Id` column at this field index holds the keys.
     Id(usize),
     /// A composite key of Int fields (memberships: person_id + from).
-    Composite {
-        fields: Vec<usize>,
-        index: HashMap<Vec<i64>, u32>,
-    },
+    Composite { fields: Vec<usize>, index: HashMap<Vec<i64>, u32> },
 }
 
 #[derive(Clone, Debug)]
@@ -86,15 +83,11 @@ impl Table {
                     for v in values {
                         dict.intern(v);
                     }
-                    Column::Coded {
-                        codes: IntColumn::default(),
-                        dict,
-                    }
+                    Column::Coded { codes: IntColumn::default(), dict }
                 }
-                FieldType::Category | FieldType::Period => Column::Coded {
-                    codes: IntColumn::default(),
-                    dict: Interner::default(),
-                },
+                FieldType::Category | FieldType::Period => {
+                    Column::Coded { codes: IntColumn::default(), dict: Interner::default() }
+                }
                 FieldType::Text => Column::Text(TextColumn::default()),
                 _ => Column::Int(IntColumn::default()),
             })
@@ -104,19 +97,11 @@ impl Table {
                 KeyIndex::Id(def.field_index(single).expect("key field"))
             }
             fields => KeyIndex::Composite {
-                fields: fields
-                    .iter()
-                    .map(|f| def.field_index(f).expect("key field"))
-                    .collect(),
+                fields: fields.iter().map(|f| def.field_index(f).expect("key field")).collect(),
                 index: HashMap::new(),
             },
         };
-        Table {
-            source,
-            len: 0,
-            columns,
-            key,
-        }
+        Table { source, len: 0, columns, key }
     }
 
     pub fn def(&self) -> &'static TableDef {
@@ -171,15 +156,10 @@ impl Table {
     /// The natural key of a row, as written in files.
     pub fn key_text(&self, row: usize) -> String {
         match &self.key {
-            KeyIndex::Id(field) => self
-                .text(*field, row)
-                .map(|c| c.into_owned())
-                .unwrap_or_default(),
-            KeyIndex::Composite { fields, .. } => fields
-                .iter()
-                .map(|&f| self.int(f, row).to_string())
-                .collect::<Vec<_>>()
-                .join("/"),
+            KeyIndex::Id(field) => self.text(*field, row).map(|c| c.into_owned()).unwrap_or_default(),
+            KeyIndex::Composite { fields, .. } => {
+                fields.iter().map(|&f| self.int(f, row).to_string()).collect::<Vec<_>>().join("/")
+            }
         }
     }
 
@@ -220,9 +200,7 @@ impl Table {
     fn locate(&mut self, cells: &[Cell]) -> (usize, bool) {
         match &mut self.key {
             KeyIndex::Id(field) => {
-                let Cell::Text(key) = &cells[*field] else {
-                    panic!("a row needs its id")
-                };
+                let Cell::Text(key) = &cells[*field] else { panic!("a row needs its id") };
                 match &mut self.columns[*field] {
                     Column::Id(ids) => {
                         let (code, new) = ids.intern(key);
@@ -232,10 +210,8 @@ impl Table {
                 }
             }
             KeyIndex::Composite { fields, index } => {
-                let key: Vec<i64> = fields
-                    .iter()
-                    .map(|&f| if let Cell::Int(v) = cells[f] { v } else { NULL })
-                    .collect();
+                let key: Vec<i64> =
+                    fields.iter().map(|&f| if let Cell::Int(v) = cells[f] { v } else { NULL }).collect();
                 let next = self.len as u32;
                 let row = *index.entry(key).or_insert(next);
                 (row as usize, row == next)
@@ -255,18 +231,10 @@ impl Table {
                     Cell::Text(label) => dict.intern(&label).0 as i64,
                     _ => NULL,
                 };
-                if new {
-                    codes.push(v)
-                } else {
-                    codes.set(row, v)
-                }
+                if new { codes.push(v) } else { codes.set(row, v) }
             }
             Column::Text(t) => {
-                let text = if let Cell::Text(s) = &cell {
-                    Some(s.as_str())
-                } else {
-                    None
-                };
+                let text = if let Cell::Text(s) = &cell { Some(s.as_str()) } else { None };
                 if new { t.push(text) } else { t.set(row, text) }
             }
         }
@@ -280,9 +248,7 @@ impl Table {
                     NULL => Cell::Null,
                     v => Cell::Int(v),
                 },
-                _ => self
-                    .text(field, row)
-                    .map_or(Cell::Null, |t| Cell::Text(t.into_owned())),
+                _ => self.text(field, row).map_or(Cell::Null, |t| Cell::Text(t.into_owned())),
             })
             .collect()
     }
@@ -293,19 +259,10 @@ impl Table {
     pub fn append_batch(&mut self, batch: RowBatch) {
         let n = batch.len;
         let first_new = self.len;
-        let targets: Vec<u32> = (0..n)
-            .map(|i| self.locate_batch_row(&batch, i) as u32)
-            .collect();
-        let n_new = targets
-            .iter()
-            .filter(|&&t| t as usize >= first_new)
-            .max()
-            .map_or(0, |&t| t as usize + 1 - first_new);
-        let contiguous = n_new == n
-            && targets
-                .iter()
-                .enumerate()
-                .all(|(i, &t)| t as usize == first_new + i);
+        let targets: Vec<u32> = (0..n).map(|i| self.locate_batch_row(&batch, i) as u32).collect();
+        let n_new =
+            targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
+        let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);
         for (field, bc) in batch.columns.into_iter().enumerate() {
             let column = &mut self.columns[field];
             let values: Option<Vec<i64>> = match (bc, &mut *column) {
@@ -313,12 +270,7 @@ impl Table {
                 (BatchColumn::Ints(v), Column::Int(_)) => Some(v),
                 (BatchColumn::Coded { codes, labels }, Column::Coded { dict, .. }) => {
                     let remap: Vec<i64> = labels.iter().map(|l| dict.intern(l).0 as i64).collect();
-                    Some(
-                        codes
-                            .into_iter()
-                            .map(|c| if c == NULL { NULL } else { remap[c as usize] })
-                            .collect(),
-                    )
+                    Some(codes.into_iter().map(|c| if c == NULL { NULL } else { remap[c as usize] }).collect())
                 }
                 (BatchColumn::Text(t), Column::Text(col)) => {
                     if contiguous {
@@ -337,9 +289,7 @@ impl Table {
                 }
                 (bc, _) => panic!("batch column {bc:?} does not match field {field}"),
             };
-            if let (Some(values), Column::Int(ints) | Column::Coded { codes: ints, .. }) =
-                (values, column)
-            {
+            if let (Some(values), Column::Int(ints) | Column::Coded { codes: ints, .. }) = (values, column) {
                 if contiguous {
                     ints.extend(&values);
                 } else {
@@ -356,25 +306,15 @@ impl Table {
     fn locate_batch_row(&mut self, batch: &RowBatch, i: usize) -> usize {
         match &mut self.key {
             KeyIndex::Id(field) => {
-                let BatchColumn::Text(keys) = &batch.columns[*field] else {
-                    panic!("id column")
-                };
+                let BatchColumn::Text(keys) = &batch.columns[*field] else { panic!("id column") };
                 let key = keys.get(i).expect("a row needs its id");
-                let Column::Id(ids) = &mut self.columns[*field] else {
-                    unreachable!("key field is an Id column")
-                };
+                let Column::Id(ids) = &mut self.columns[*field] else { unreachable!("key field is an Id column") };
                 ids.intern(key).0 as usize
             }
             KeyIndex::Composite { fields, index } => {
                 let key: Vec<i64> = fields
                     .iter()
-                    .map(|&f| {
-                        if let BatchColumn::Ints(v) = &batch.columns[f] {
-                            v[i]
-                        } else {
-                            NULL
-                        }
-                    })
+                    .map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL })
                     .collect();
                 // Every row has one key, so the index size is the row count including the
                 // rows this batch has added so far.

@@ -84,16 +84,7 @@ impl Cells {
             cells.sort_unstable();
             cells.dedup();
         }
-        Cells {
-            person,
-            team,
-            steps,
-            step_offsets,
-            nobody,
-            team_cells,
-            person_cells,
-            lead_cells,
-        }
+        Cells { person, team, steps, step_offsets, nobody, team_cells, person_cells, lead_cells }
     }
 
     pub fn len(&self) -> usize {

@@ -17,16 +17,9 @@ use crate::schema::Source;
 pub enum RecordStatus {
     /// In the population. For ratios: what the record adds to the numerator and
     /// denominator; for sums, means and percentiles: its value (raw units); counts: neither.
-    Counted {
-        numerator: Option<i64>,
-        denominator: Option<i64>,
-        value: Option<i64>,
-    },
+    Counted { numerator: Option<i64>, denominator: Option<i64>, value: Option<i64> },
     /// Placed in the period for this subject but not in the population.
-    Excluded {
-        reason_zh: String,
-        reason_en: String,
-    },
+    Excluded { reason_zh: String, reason_en: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +46,9 @@ impl Engine<'_> {
         subject: Subject,
         period: Period,
     ) -> Result<Vec<Explanation>, Diagnostic> {
-        let defs = catalogue.resolve(metric, self.data).ok_or_else(|| {
-            Diagnostic::error("--metric", 0, 0, format!("unknown metric `{metric}`"))
-        })?;
+        let defs = catalogue
+            .resolve(metric, self.data)
+            .ok_or_else(|| Diagnostic::error("--metric", 0, 0, format!("unknown metric `{metric}`")))?;
         let mut out = Vec::new();
         for def in defs {
             match &def.kind {
@@ -68,26 +61,15 @@ impl Engine<'_> {
                     let timeline = Timeline::new(&[period], &self.settings.tz);
                     let params = self.params();
                     let metrics = [def.clone()];
-                    let Some(plan) = plan::plan_source(
-                        r.source,
-                        &metrics,
-                        self.data,
-                        &params,
-                        &timeline,
-                        &self.settings.tz,
-                    )?
+                    let Some(plan) =
+                        plan::plan_source(r.source, &metrics, self.data, &params, &timeline, &self.settings.tz)?
                     else {
                         continue;
                     };
                     let pm = &plan.metrics[0];
                     let group = &plan.groups[pm.group];
                     let clocks = self.clocks(plan.prog.uses_business());
-                    let env = Env {
-                        data: self.data,
-                        org: &self.org,
-                        clocks: &clocks,
-                        indexes: &plan.indexes,
-                    };
+                    let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes };
                     let placement = Placement::new(&timeline, &self.cells);
                     let mut wanted = vec![false; self.cells.len() * group.n_slots];
                     for c in self.cells.of(subject, pm.team_lead) {
@@ -101,10 +83,7 @@ impl Engine<'_> {
                     let n = self.data.table(r.source).len();
                     let c = &pm.compiled;
                     for start in (0..n).step_by(BATCH) {
-                        let rows = Rows::Range {
-                            start,
-                            len: BATCH.min(n - start),
-                        };
+                        let rows = Rows::Range { start, len: BATCH.min(n - start) };
                         ev.run(&plan.prog, &env, rows);
                         placed.clear();
                         place(
@@ -122,42 +101,28 @@ impl Engine<'_> {
                                 continue;
                             }
                             last_row = rows.row(i);
-                            if let Some((node, code)) = pm.label_filter {
-                                if ev.values(node)[i] != code {
-                                    continue;
-                                }
-                            }
                             let status = if c.filter.is_some_and(|f| ev.values(f)[i] != 1) {
-                                let text =
-                                    r.filter.as_ref().map_or(String::new(), |w| w.text.clone());
+                                let text = r.filter.as_ref().map_or(String::new(), |w| w.text.clone());
                                 RecordStatus::Excluded {
                                     reason_zh: format!("不符合统计口径：{text}"),
                                     reason_en: format!("not in the population: {text}"),
                                 }
-                            } else if let Some(x) =
-                                c.exclusions.iter().position(|&e| ev.values(e)[i] == 1)
-                            {
+                            } else if let Some(x) = c.exclusions.iter().position(|&e| ev.values(e)[i] == 1) {
                                 RecordStatus::Excluded {
                                     reason_zh: r.exclusions[x].reason_zh.clone(),
                                     reason_en: r.exclusions[x].reason_en.clone(),
                                 }
                             } else {
-                                let get = |node: Option<u32>| {
-                                    node.map(|id| ev.values(id)[i]).filter(|&v| v != NULL)
-                                };
+                                let get = |node: Option<u32>| node.map(|id| ev.values(id)[i]).filter(|&v| v != NULL);
                                 match pm.agg {
                                     AggKind::Ratio { .. } => RecordStatus::Counted {
                                         numerator: Some(get(c.numerator).unwrap_or(0)),
-                                        denominator: Some(
-                                            c.denominator.map_or(1, |d| get(Some(d)).unwrap_or(0)),
-                                        ),
+                                        denominator: Some(c.denominator.map_or(1, |d| get(Some(d)).unwrap_or(0))),
                                         value: None,
                                     },
-                                    AggKind::Count => RecordStatus::Counted {
-                                        numerator: None,
-                                        denominator: None,
-                                        value: None,
-                                    },
+                                    AggKind::Count => {
+                                        RecordStatus::Counted { numerator: None, denominator: None, value: None }
+                                    }
                                     _ => RecordStatus::Counted {
                                         numerator: None,
                                         denominator: None,
@@ -165,17 +130,10 @@ impl Engine<'_> {
                                     },
                                 }
                             };
-                            entries.push(RecordEntry {
-                                row: rows.row(i),
-                                status,
-                            });
+                            entries.push(RecordEntry { row: rows.row(i), status });
                         }
                     }
-                    out.push(Explanation {
-                        metric: def.id.clone(),
-                        source: r.source,
-                        entries,
-                    });
+                    out.push(Explanation { metric: def.id.clone(), source: r.source, entries });
                 }
             }
         }

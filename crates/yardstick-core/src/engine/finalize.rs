@@ -70,24 +70,11 @@ fn kth(runs: &[&[i64]], k: usize) -> i64 {
         return *v;
     }
     // Bisection on the value: the smallest v with more than k values ≤ v.
-    let mut lo = runs
-        .iter()
-        .filter_map(|r| r.first())
-        .copied()
-        .min()
-        .expect("non-empty") as i128;
-    let mut hi = runs
-        .iter()
-        .filter_map(|r| r.last())
-        .copied()
-        .max()
-        .expect("non-empty") as i128;
+    let mut lo = runs.iter().filter_map(|r| r.first()).copied().min().expect("non-empty") as i128;
+    let mut hi = runs.iter().filter_map(|r| r.last()).copied().max().expect("non-empty") as i128;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let count: usize = runs
-            .iter()
-            .map(|r| r.partition_point(|&v| (v as i128) <= mid))
-            .sum();
+        let count: usize = runs.iter().map(|r| r.partition_point(|&v| (v as i128) <= mid)).sum();
         if count > k { hi = mid } else { lo = mid + 1 }
     }
     lo as i64
@@ -116,12 +103,9 @@ pub fn finalize_metric(
 ) -> MetricValues {
     let n_slots = group.n_slots;
     let n_acc = cells.len() * n_slots;
-    let buckets = matches!(metric.agg, AggKind::Percentile { .. } | AggKind::Distinct)
-        .then(|| Buckets::new(&acc.values, n_acc));
-    let keys = metric
-        .compiled
-        .min_distinct
-        .map(|_| Buckets::new(&acc.keys, n_acc));
+    let buckets =
+        matches!(metric.agg, AggKind::Percentile { .. } | AggKind::Distinct).then(|| Buckets::new(&acc.values, n_acc));
+    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(&acc.keys, n_acc));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let mut out: MetricValues = vec![BTreeMap::new(); timeline.periods.len()];
     let mut candidates: Vec<Subject> = Vec::new();
@@ -141,23 +125,15 @@ pub fn finalize_metric(
         }
         for (k, values) in out.iter_mut().enumerate() {
             let slots = period_slots(group, timeline, k);
-            let indices = || {
-                subject_cells
-                    .iter()
-                    .flat_map(|&c| slots.clone().map(move |s| c as usize * n_slots + s))
-            };
+            let indices = || subject_cells.iter().flat_map(|&c| slots.clone().map(move |s| c as usize * n_slots + s));
             if indices().all(|a| presence[a] == 0) {
                 continue;
             }
             let sum_i64 = |v: &[i64]| indices().map(|a| v[a] as i128).sum::<i128>();
             let mut value = match metric.agg {
                 AggKind::Count => MetricValue::plain(Some(Rational::int(sum_i64(&acc.count)))),
-                AggKind::Ratio { scale } => {
-                    MetricValue::ratio(sum_i64(&acc.num), sum_i64(&acc.den), scale as i128)
-                }
-                AggKind::Sum => {
-                    MetricValue::plain(Rational::new(indices().map(|a| acc.sum[a]).sum(), scale))
-                }
+                AggKind::Ratio { scale } => MetricValue::ratio(sum_i64(&acc.num), sum_i64(&acc.den), scale as i128),
+                AggKind::Sum => MetricValue::plain(Rational::new(indices().map(|a| acc.sum[a]).sum(), scale)),
                 AggKind::Mean => {
                     let n = sum_i64(&acc.count);
                     MetricValue::plain(if n == 0 {
@@ -168,16 +144,12 @@ pub fn finalize_metric(
                 }
                 AggKind::Percentile { p_num, p_den } => {
                     let b = buckets.as_ref().expect("buckets");
-                    let runs: Vec<&[i64]> = indices()
-                        .map(|a| b.run(a))
-                        .filter(|r| !r.is_empty())
-                        .collect();
+                    let runs: Vec<&[i64]> = indices().map(|a| b.run(a)).filter(|r| !r.is_empty()).collect();
                     MetricValue::plain(percentile(&runs, p_num as i128, p_den as i128, scale))
                 }
                 AggKind::Distinct => {
                     let b = buckets.as_ref().expect("buckets");
-                    let mut all: Vec<i64> =
-                        indices().flat_map(|a| b.run(a).iter().copied()).collect();
+                    let mut all: Vec<i64> = indices().flat_map(|a| b.run(a).iter().copied()).collect();
                     all.sort_unstable();
                     all.dedup();
                     MetricValue::plain(Some(Rational::int(all.len() as i128)))
@@ -186,9 +158,7 @@ pub fn finalize_metric(
             if let (Some((_, min, _)), Some(keys)) = (metric.compiled.min_distinct, &keys) {
                 let applies = indices().any(|a| acc.applies[a] == 1);
                 if applies {
-                    let mut all: Vec<i64> = indices()
-                        .flat_map(|a| keys.run(a).iter().copied())
-                        .collect();
+                    let mut all: Vec<i64> = indices().flat_map(|a| keys.run(a).iter().copied()).collect();
                     all.sort_unstable();
                     all.dedup();
                     if all.len() < min {
@@ -229,11 +199,7 @@ pub struct SubjectKinds {
 }
 
 impl SubjectKinds {
-    pub const ALL: SubjectKinds = SubjectKinds {
-        person: true,
-        team: true,
-        org: true,
-    };
+    pub const ALL: SubjectKinds = SubjectKinds { person: true, team: true, org: true };
 }
 
 #[cfg(test)]

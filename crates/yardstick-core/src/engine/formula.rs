@@ -14,11 +14,7 @@ type Values = Vec<BTreeMap<Subject, MetricValue>>;
 /// Evaluates every formula metric whose operands are computed, repeatedly, so that
 /// formulas over formulas resolve (the catalogue rejects cycles).
 pub fn evaluate_formulas(metrics: &[MetricDef], out: &mut [Option<Values>], n_periods: usize) {
-    let index: HashMap<&str, usize> = metrics
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = metrics.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
     loop {
         let mut progressed = false;
         for (i, m) in metrics.iter().enumerate() {
@@ -28,24 +24,18 @@ pub fn evaluate_formulas(metrics: &[MetricDef], out: &mut [Option<Values>], n_pe
             if out[i].is_some() {
                 continue;
             }
-            let refs: Vec<usize> = formula_refs(&w.expr)
-                .iter()
-                .filter_map(|(name, _)| index.get(name.as_str()).copied())
-                .collect();
+            let refs: Vec<usize> =
+                formula_refs(&w.expr).iter().filter_map(|(name, _)| index.get(name.as_str()).copied()).collect();
             if refs.iter().any(|&r| out[r].is_none()) {
                 continue;
             }
             let mut result: Values = vec![BTreeMap::new(); n_periods];
             for (k, values) in result.iter_mut().enumerate() {
-                let subjects: BTreeSet<Subject> = refs
-                    .iter()
-                    .flat_map(|&r| out[r].as_ref().expect("computed")[k].keys().copied())
-                    .collect();
+                let subjects: BTreeSet<Subject> =
+                    refs.iter().flat_map(|&r| out[r].as_ref().expect("computed")[k].keys().copied()).collect();
                 for s in subjects {
                     let lookup = |name: &str| {
-                        index
-                            .get(name)
-                            .and_then(|&r| out[r].as_ref().expect("computed")[k].get(&s).copied())
+                        index.get(name).and_then(|&r| out[r].as_ref().expect("computed")[k].get(&s).copied())
                     };
                     values.insert(s, eval(&w.expr, &lookup));
                 }
@@ -63,15 +53,11 @@ fn eval(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> MetricValue {
     match e {
         Expr::Call(name, args, _) if name == "ratio" => {
             let part = |a: &Expr| match a {
-                Expr::Path(p, _) => {
-                    lookup(&p.join(".")).map_or(Some(Rational::int(0)), |v| v.value)
-                }
+                Expr::Path(p, _) => lookup(&p.join(".")).map_or(Some(Rational::int(0)), |v| v.value),
                 _ => None,
             };
             match (part(&args[0]), part(&args[1])) {
-                (Some(a), Some(b)) if a.is_integer() && b.is_integer() => {
-                    MetricValue::ratio(a.num, b.num, 1)
-                }
+                (Some(a), Some(b)) if a.is_integer() && b.is_integer() => MetricValue::ratio(a.num, b.num, 1),
                 (Some(a), Some(b)) => MetricValue::plain(a.div(b)),
                 _ => MetricValue::plain(None),
             }
@@ -85,10 +71,7 @@ fn value(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> Option<Ratio
         Expr::Path(p, _) => lookup(&p.join("."))?.value,
         Expr::Literal(Literal::Int(i), _) => Some(Rational::int(*i as i128)),
         Expr::Literal(Literal::Decimal(m), _) => Rational::new(*m as i128, 1_000_000),
-        Expr::Neg(a, _) => value(a, lookup).map(|r| Rational {
-            num: -r.num,
-            den: r.den,
-        }),
+        Expr::Neg(a, _) => value(a, lookup).map(|r| Rational { num: -r.num, den: r.den }),
         Expr::Call(..) => eval(e, lookup).value,
         Expr::Binary(op, a, b, _) => {
             let (a, b) = (value(a, lookup)?, value(b, lookup)?);

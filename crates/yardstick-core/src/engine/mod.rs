@@ -76,21 +76,12 @@ impl<'a> Engine<'a> {
     pub fn new(data: &'a Dataset, settings: &'a Settings) -> Engine<'a> {
         let (org, diagnostics) = Org::build(data);
         let cells = Cells::build(&org);
-        Engine {
-            data,
-            settings,
-            org,
-            cells,
-            diagnostics,
-        }
+        Engine { data, settings, org, cells, diagnostics }
     }
 
     pub fn params(&self) -> Params {
         let mut p = Params::default();
-        p.lists.insert(
-            "uncontrollable_causes".into(),
-            self.settings.uncontrollable_causes.clone(),
-        );
+        p.lists.insert("uncontrollable_causes".into(), self.settings.uncontrollable_causes.clone());
         p
     }
 
@@ -99,30 +90,19 @@ impl<'a> Engine<'a> {
     pub fn clocks(&self, needed: bool) -> Clocks {
         let tz = &self.settings.tz;
         let build = |c| {
-            if needed {
-                Arc::new(BusinessClock::new(c, tz))
-            } else {
-                Arc::new(BusinessClock::with_range(c, tz, 0, 0))
-            }
+            if needed { Arc::new(BusinessClock::new(c, tz)) } else { Arc::new(BusinessClock::with_range(c, tz, 0, 0)) }
         };
         let default = build(&self.settings.calendar);
         let teams = self.data.table(Source::Teams);
         let own: Vec<Option<Arc<BusinessClock>>> = (0..teams.len())
             .map(|t| {
                 let id = teams.key_text(t);
-                self.settings
-                    .team_calendars
-                    .iter()
-                    .find(|(team, _)| *team == id)
-                    .map(|(_, c)| build(c))
+                self.settings.team_calendars.iter().find(|(team, _)| *team == id).map(|(_, c)| build(c))
             })
             .collect();
         let by_team = (0..teams.len())
             .map(|t| {
-                self.org.ancestors[t]
-                    .iter()
-                    .find_map(|&a| own[a as usize].clone())
-                    .unwrap_or_else(|| default.clone())
+                self.org.ancestors[t].iter().find_map(|&a| own[a as usize].clone()).unwrap_or_else(|| default.clone())
             })
             .collect();
         Clocks { default, by_team }
@@ -135,11 +115,7 @@ impl<'a> Engine<'a> {
         ids: &[String],
     ) -> Result<Vec<(String, MetricDef, Derived)>, Diagnostic> {
         if ids.is_empty() {
-            return Ok(catalogue
-                .listed(self.data)
-                .into_iter()
-                .map(|m| (m.id.clone(), m, Derived::None))
-                .collect());
+            return Ok(catalogue.listed(self.data).into_iter().map(|m| (m.id.clone(), m, Derived::None)).collect());
         }
         let mut out = Vec::new();
         for id in ids {
@@ -149,32 +125,16 @@ impl<'a> Engine<'a> {
                 _ => (id.as_str(), Derived::None),
             };
             let defs = catalogue.resolve(base, self.data).ok_or_else(|| {
-                let mut known: Vec<&str> = catalogue
-                    .metrics()
-                    .iter()
-                    .filter(|m| m.listed)
-                    .map(|m| m.id.as_str())
-                    .collect();
+                let mut known: Vec<&str> =
+                    catalogue.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str()).collect();
                 known.sort_unstable();
-                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`")).fix(
-                    format!(
-                        "use one of {} (add .change or .attainment for derived forms)",
-                        known.join(", ")
-                    ),
-                )
+                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`"))
+                    .fix(format!("use one of {} (add .change or .attainment for derived forms)", known.join(", ")))
             })?;
             for m in defs {
                 if derived == Derived::Attainment && self.target(&m).is_none() {
-                    return Err(Diagnostic::error(
-                        "--metric",
-                        0,
-                        0,
-                        format!("{}.attainment needs a target", m.id),
-                    )
-                    .fix(format!(
-                        "add `{} = …` under [targets] in yardstick.toml",
-                        m.id
-                    )));
+                    return Err(Diagnostic::error("--metric", 0, 0, format!("{}.attainment needs a target", m.id))
+                        .fix(format!("add `{} = …` under [targets] in yardstick.toml", m.id)));
                 }
                 let out_id = match derived {
                     Derived::None => m.id.clone(),
@@ -193,11 +153,7 @@ impl<'a> Engine<'a> {
 
     /// Computes a query. Rows come sorted by period, subject kind, subject id and metric, as
     /// plain strings (SPEC §4).
-    pub fn compute(
-        &self,
-        catalogue: &Catalogue,
-        query: &Query,
-    ) -> Result<Vec<ResultRow>, Diagnostic> {
+    pub fn compute(&self, catalogue: &Catalogue, query: &Query) -> Result<Vec<ResultRow>, Diagnostic> {
         let requested = self.resolve(catalogue, &query.metrics)?;
         let mut periods: Vec<Period> = query.periods.clone();
         if requested.iter().any(|(_, _, d)| *d == Derived::Change) {
@@ -209,21 +165,12 @@ impl<'a> Engine<'a> {
         periods.dedup();
         let bases: Vec<MetricDef> = {
             let mut seen = std::collections::HashSet::new();
-            requested
-                .iter()
-                .filter(|(_, m, _)| seen.insert(m.id.clone()))
-                .map(|(_, m, _)| m.clone())
-                .collect()
+            requested.iter().filter(|(_, m, _)| seen.insert(m.id.clone())).map(|(_, m, _)| m.clone()).collect()
         };
         let all = catalogue.closure(&bases);
         let values = self.values(&all, &periods, query.subjects)?;
-        let by_id: HashMap<&str, usize> = all
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.id.as_str(), i))
-            .collect();
-        let period_index: HashMap<Period, usize> =
-            periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+        let by_id: HashMap<&str, usize> = all.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+        let period_index: HashMap<Period, usize> = periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
         let mut rows = Vec::new();
         for (out_id, m, derived) in &requested {
             let v = &values[by_id[m.id.as_str()]];
@@ -233,37 +180,21 @@ impl<'a> Engine<'a> {
                     let value = match derived {
                         Derived::None => *value,
                         Derived::Change => {
-                            let previous = v[period_index[&p.previous()]]
-                                .get(subject)
-                                .and_then(|x| x.value);
-                            MetricValue::plain(
-                                value.value.zip(previous).and_then(|(a, b)| a.sub(b)),
-                            )
+                            let previous = v[period_index[&p.previous()]].get(subject).and_then(|x| x.value);
+                            MetricValue::plain(value.value.zip(previous).and_then(|(a, b)| a.sub(b)))
                         }
                         Derived::Attainment => {
                             let target = self.target(m).and_then(rational_of_f64);
                             MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.div(t)))
                         }
                     };
-                    rows.push(ResultRow {
-                        period: *p,
-                        subject: *subject,
-                        metric: out_id.clone(),
-                        value,
-                    });
+                    rows.push(ResultRow { period: *p, subject: *subject, metric: out_id.clone(), value });
                 }
             }
         }
         let mut keyed: Vec<(String, String, String, ResultRow)> = rows
             .into_iter()
-            .map(|r| {
-                (
-                    r.period.to_string(),
-                    r.subject.kind().to_string(),
-                    self.subject_id(r.subject),
-                    r,
-                )
-            })
+            .map(|r| (r.period.to_string(), r.subject.kind().to_string(), self.subject_id(r.subject), r))
             .collect();
         keyed.sort_by(|a, b| (&a.0, &a.1, &a.2, &a.3.metric).cmp(&(&b.0, &b.1, &b.2, &b.3.metric)));
         Ok(keyed.into_iter().map(|(_, _, _, r)| r).collect())
@@ -281,14 +212,7 @@ impl<'a> Engine<'a> {
         let params = self.params();
         let mut plans = Vec::new();
         for source in Source::ALL {
-            if let Some(p) = plan::plan_source(
-                source,
-                metrics,
-                self.data,
-                &params,
-                &timeline,
-                &self.settings.tz,
-            )? {
+            if let Some(p) = plan::plan_source(source, metrics, self.data, &params, &timeline, &self.settings.tz)? {
                 plans.push(p);
             }
         }
@@ -298,12 +222,7 @@ impl<'a> Engine<'a> {
         let n_people = self.data.table(Source::People).len();
         let n_teams = self.data.table(Source::Teams).len();
         for plan in &plans {
-            let env = Env {
-                data: self.data,
-                org: &self.org,
-                clocks: &clocks,
-                indexes: &plan.indexes,
-            };
+            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes };
             let state = scan::scan(plan, &env, &placement);
             for (m, pm) in plan.metrics.iter().enumerate() {
                 let group = &plan.groups[pm.group];
@@ -321,10 +240,7 @@ impl<'a> Engine<'a> {
             }
         }
         formula::evaluate_formulas(metrics, &mut out, periods.len());
-        Ok(out
-            .into_iter()
-            .map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()]))
-            .collect())
+        Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()])).collect())
     }
 
     /// The id of a subject as written in files (person id, team id, the organisation id).
@@ -340,16 +256,8 @@ impl<'a> Engine<'a> {
     pub fn find_subject(&self, kind: &str, id: &str) -> Option<Subject> {
         match kind {
             "org" => Some(Subject::Org),
-            "team" => self
-                .data
-                .table(Source::Teams)
-                .find(id)
-                .map(|t| Subject::Team(t as u32)),
-            "person" => self
-                .data
-                .table(Source::People)
-                .find(id)
-                .map(|p| Subject::Person(p as u32)),
+            "team" => self.data.table(Source::Teams).find(id).map(|t| Subject::Team(t as u32)),
+            "person" => self.data.table(Source::People).find(id).map(|p| Subject::Person(p as u32)),
             _ => None,
         }
     }
@@ -357,10 +265,7 @@ impl<'a> Engine<'a> {
 
 fn rational_of_f64(x: f64) -> Option<Rational> {
     let micros = (x * 1_000_000.0).round();
-    micros
-        .is_finite()
-        .then(|| Rational::new(micros as i128, 1_000_000))
-        .flatten()
+    micros.is_finite().then(|| Rational::new(micros as i128, 1_000_000)).flatten()
 }
 
 /// Is this metric defined over records (not a formula)?
@@ -370,8 +275,7 @@ pub fn is_record_metric(m: &MetricDef) -> bool {
 
 /// The `yardstick metrics` CSV contract (SPEC §4).
 pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
-    let mut out =
-        String::from("period,subject_kind,subject_id,metric,value,numerator,denominator\n");
+    let mut out = String::from("period,subject_kind,subject_id,metric,value,numerator,denominator\n");
     for r in rows {
         let v = &r.value;
         out.push_str(&format!(
@@ -390,16 +294,8 @@ pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
 
 /// Quotes a CSV field when needed, and neutralises text a spreadsheet would execute.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use crate::diag::Diagnostic;
 use crate::lang::compile::Params;
 use crate::lang::eval::ExistsIndex;
 use crate::lang::program::{Node, NodeId, Program, Side, Ty};
-use crate::metric::{
-    Aggregate, Anchor, CompiledMetric, MetricDef, PersonSubjects, Unit, compile_into,
-};
+use crate::metric::{Aggregate, Anchor, CompiledMetric, MetricDef, PersonSubjects, Unit, compile_into};
 use crate::period::Period;
 use crate::schema::Source;
 use crate::time::{Instant, OrgTimeZone};
@@ -21,17 +19,9 @@ pub enum Slots {
     /// Slot = atom of the anchor instant.
     Atoms { anchor: NodeId },
     /// Slot = requested period; a record counts in every period containing its label.
-    Labels {
-        field: u16,
-        periods_of_code: Vec<Vec<u32>>,
-        credit_of_code: Vec<Instant>,
-    },
+    Labels { field: u16, periods_of_code: Vec<Vec<u32>>, credit_of_code: Vec<Instant> },
     /// Slot = requested period; a snapshot at each period's start or end.
-    Snapshot {
-        at_end: bool,
-        live: (NodeId, bool, NodeId, bool),
-        span: (NodeId, bool, NodeId, bool),
-    },
+    Snapshot { at_end: bool, live: (NodeId, bool, NodeId, bool), span: (NodeId, bool, NodeId, bool) },
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +29,9 @@ pub struct Group {
     pub slots: Slots,
     /// The period-label field's node (label groups).
     pub label_node: Option<NodeId>,
+    /// Expanded metrics (`rating_mean:attitude`): only records with this label exist for
+    /// the metric — (node of the expanded field, code).
+    pub label_filter: Option<(NodeId, i64)>,
     pub credit: Option<NodeId>,
     pub person: NodeId,
     pub n_slots: usize,
@@ -63,8 +56,6 @@ pub struct PlannedMetric {
     pub agg: AggKind,
     pub unit: Unit,
     pub team_lead: bool,
-    /// Expanded metrics: the label field's node and the label's code.
-    pub label_filter: Option<(NodeId, i64)>,
     /// The field whose distinct values the minimum-distinct rule counts.
     pub min_distinct_key: Option<NodeId>,
 }
@@ -97,16 +88,11 @@ pub fn plan_source(
         }
         let compiled = compile_into(&mut prog, m, r, data, params)?;
         let person = prog.add(
-            Node::Field {
-                side: Side::Row,
-                field: compiled.attribution_field,
-            },
+            Node::Field { side: Side::Row, field: compiled.attribution_field },
             Ty::Row(crate::schema::Source::People),
         );
         let slots = match &r.anchor {
-            Anchor::Time(_) => Slots::Atoms {
-                anchor: compiled.anchor.expect("time anchor"),
-            },
+            Anchor::Time(_) => Slots::Atoms { anchor: compiled.anchor.expect("time anchor") },
             Anchor::Label(field) => label_slots(data, source, field, timeline, tz),
             Anchor::PeriodStart | Anchor::PeriodEnd => Slots::Snapshot {
                 at_end: matches!(r.anchor, Anchor::PeriodEnd),
@@ -119,57 +105,32 @@ pub fn plan_source(
             _ => timeline.periods.len(),
         };
         let label_node = match &slots {
-            Slots::Labels { field, .. } => Some(prog.add(
-                Node::Field {
-                    side: Side::Row,
-                    field: *field,
-                },
-                Ty::Int,
-            )),
+            Slots::Labels { field, .. } => Some(prog.add(Node::Field { side: Side::Row, field: *field }, Ty::Int)),
             _ => None,
         };
-        let group = Group {
-            slots,
-            label_node,
-            credit: compiled.credit_at,
-            person,
-            n_slots,
+        let label_filter =
+            compiled.label.map(|(field, code)| (prog.add(Node::Field { side: Side::Row, field }, Ty::Int), code));
+        let group = Group { slots, label_node, label_filter, credit: compiled.credit_at, person, n_slots };
+        let same = |x: &Group| {
+            x.slots == group.slots
+                && x.credit == group.credit
+                && x.person == group.person
+                && x.label_filter == group.label_filter
         };
-        let g = groups
-            .iter()
-            .position(|x| {
-                x.slots == group.slots && x.credit == group.credit && x.person == group.person
-            })
-            .unwrap_or_else(|| {
-                groups.push(group);
-                groups.len() - 1
-            });
+        let g = groups.iter().position(same).unwrap_or_else(|| {
+            groups.push(group);
+            groups.len() - 1
+        });
         let agg = match &r.aggregate {
             Aggregate::Count => AggKind::Count,
             Aggregate::Sum(_) => AggKind::Sum,
             Aggregate::Mean(_) => AggKind::Mean,
-            Aggregate::Percentile { p_num, p_den, .. } => AggKind::Percentile {
-                p_num: *p_num,
-                p_den: *p_den,
-            },
+            Aggregate::Percentile { p_num, p_den, .. } => AggKind::Percentile { p_num: *p_num, p_den: *p_den },
             Aggregate::DistinctCount(_) => AggKind::Distinct,
             Aggregate::Ratio { scale, .. } => AggKind::Ratio { scale: *scale },
         };
-        let field_node = |prog: &mut Program, field: u16| {
-            prog.add(
-                Node::Field {
-                    side: Side::Row,
-                    field,
-                },
-                Ty::Int,
-            )
-        };
-        let label_filter = compiled
-            .label
-            .map(|(field, code)| (field_node(&mut prog, field), code));
-        let min_distinct_key = compiled
-            .min_distinct
-            .map(|(field, _, _)| field_node(&mut prog, field));
+        let field_node = |prog: &mut Program, field: u16| prog.add(Node::Field { side: Side::Row, field }, Ty::Int);
+        let min_distinct_key = compiled.min_distinct.map(|(field, _, _)| field_node(&mut prog, field));
         planned.push(PlannedMetric {
             metric: i,
             compiled,
@@ -177,7 +138,6 @@ pub fn plan_source(
             agg,
             unit: r.unit,
             team_lead: r.person_subjects == PersonSubjects::TeamLead,
-            label_filter,
             min_distinct_key,
         });
     }
@@ -189,24 +149,12 @@ pub fn plan_source(
         .iter()
         .map(|plan| ExistsIndex::build(data.table(plan.inner), plan.key_field, plan.time_field))
         .collect();
-    Ok(Some(SourcePlan {
-        source,
-        prog,
-        metrics: planned,
-        groups,
-        indexes,
-    }))
+    Ok(Some(SourcePlan { source, prog, metrics: planned, groups, indexes }))
 }
 
 /// For a period-label field: which requested periods contain each label's period, and the
 /// instant (the label period's start) that decides the credited team.
-fn label_slots(
-    data: &Dataset,
-    source: Source,
-    field: &str,
-    timeline: &Timeline,
-    tz: &OrgTimeZone,
-) -> Slots {
+fn label_slots(data: &Dataset, source: Source, field: &str, timeline: &Timeline, tz: &OrgTimeZone) -> Slots {
     let table = data.table(source);
     let f = table.def().field_index(field).expect("label field") as u16;
     let (mut periods_of_code, mut credit_of_code) = (Vec::new(), Vec::new());
@@ -228,9 +176,5 @@ fn label_slots(
             }
         }
     }
-    Slots::Labels {
-        field: f,
-        periods_of_code,
-        credit_of_code,
-    }
+    Slots::Labels { field: f, periods_of_code, credit_of_code }
 }

@@ -106,17 +106,11 @@ pub struct Placement<'a> {
 impl<'a> Placement<'a> {
     pub fn new(timeline: &'a Timeline, cells: &'a Cells) -> Placement<'a> {
         let sorted = |v: &[Instant]| {
-            let mut s: Vec<(Instant, u32)> =
-                v.iter().enumerate().map(|(k, &t)| (t, k as u32)).collect();
+            let mut s: Vec<(Instant, u32)> = v.iter().enumerate().map(|(k, &t)| (t, k as u32)).collect();
             s.sort_unstable();
             s
         };
-        Placement {
-            starts_sorted: sorted(&timeline.starts),
-            ends_sorted: sorted(&timeline.ends),
-            timeline,
-            cells,
-        }
+        Placement { starts_sorted: sorted(&timeline.starts), ends_sorted: sorted(&timeline.ends), timeline, cells }
     }
 }
 
@@ -128,28 +122,11 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
     (0..n_batches)
         .into_par_iter()
         .fold(
-            || {
-                (
-                    State::new(plan, n_cells),
-                    Evaluator::default(),
-                    Scratch::default(),
-                )
-            },
+            || (State::new(plan, n_cells), Evaluator::default(), Scratch::default()),
             |(mut state, mut ev, mut scratch), b| {
                 let start = b * BATCH;
-                let rows = Rows::Range {
-                    start,
-                    len: BATCH.min(n - start),
-                };
-                accumulate(
-                    plan,
-                    env,
-                    placement,
-                    rows,
-                    &mut state,
-                    &mut ev,
-                    &mut scratch,
-                );
+                let rows = Rows::Range { start, len: BATCH.min(n - start) };
+                accumulate(plan, env, placement, rows, &mut state, &mut ev, &mut scratch);
                 (state, ev, scratch)
             },
         )
@@ -209,6 +186,7 @@ pub(super) fn place(
 ) {
     let persons = ev.values(group.person);
     let cells = placement.cells;
+    let start = placed.len();
     match &group.slots {
         Slots::Atoms { anchor } => {
             let anchor = ev.values(*anchor);
@@ -222,11 +200,7 @@ pub(super) fn place(
                 }
             }
         }
-        Slots::Labels {
-            field,
-            periods_of_code,
-            credit_of_code,
-        } => {
+        Slots::Labels { field, periods_of_code, credit_of_code } => {
             let _ = field;
             let labels = ev_label(ev, group);
             let n_slots = group.n_slots as u32;
@@ -241,11 +215,7 @@ pub(super) fn place(
                 }
             }
         }
-        Slots::Snapshot {
-            at_end,
-            live: live_iv,
-            span,
-        } => {
+        Slots::Snapshot { at_end, live: live_iv, span } => {
             let (from, from_inc, to, to_inc) = if live { *live_iv } else { *span };
             let (lo, hi) = (ev.values(from), ev.values(to));
             let n_slots = group.n_slots as u32;
@@ -269,11 +239,7 @@ pub(super) fn place(
                     continue;
                 }
                 if live {
-                    let sorted = if *at_end {
-                        &placement.ends_sorted
-                    } else {
-                        &placement.starts_sorted
-                    };
+                    let sorted = if *at_end { &placement.ends_sorted } else { &placement.starts_sorted };
                     let first = sorted.partition_point(|&(t, _)| t < lo);
                     for &(t, k) in sorted[first..].iter().take_while(|&&(t, _)| t <= hi) {
                         let cell = cells.cell_of(persons[i], t);
@@ -281,17 +247,24 @@ pub(super) fn place(
                     }
                 } else {
                     for k in timeline.periods_overlapping(lo, hi) {
-                        let at = if *at_end {
-                            timeline.ends[k]
-                        } else {
-                            timeline.starts[k]
-                        };
+                        let at = if *at_end { timeline.ends[k] } else { timeline.starts[k] };
                         let cell = cells.cell_of(persons[i], at);
                         placed.push((i as u32, cell * n_slots + k as u32));
                     }
                 }
             }
         }
+    }
+    if let Some((node, code)) = group.label_filter {
+        let labels = ev.values(node);
+        let mut kept = start;
+        for j in start..placed.len() {
+            if labels[placed[j].0 as usize] == code {
+                placed[kept] = placed[j];
+                kept += 1;
+            }
+        }
+        placed.truncate(kept);
     }
 }
 
@@ -313,11 +286,6 @@ fn in_population(metric: &PlannedMetric, ev: &Evaluator, i: usize) -> bool {
     }
     if c.exclusions.iter().any(|&e| ev.values(e)[i] == 1) {
         return false;
-    }
-    if let Some((field_node, code)) = metric.label_filter {
-        if ev.values(field_node)[i] != code {
-            return false;
-        }
     }
     true
 }

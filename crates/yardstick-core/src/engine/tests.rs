@@ -2,4 +2,5 @@
 //! window boundaries, mixed UTC offsets, a team move in the middle of the month, an
 //! unassigned ticket, excluded causes. Every expected value is worked out in the comments.
 
+mod sources;
 mod tickets;

@@ -34,11 +34,8 @@ impl Timeline {
         bounds.dedup();
         let n_atoms = bounds.len().saturating_sub(1);
         let atom_index = |t: Instant| bounds.binary_search(&t).expect("a boundary") as u32;
-        let period_atoms: Vec<(u32, u32)> = starts
-            .iter()
-            .zip(&ends)
-            .map(|(&s, &e)| (atom_index(s), atom_index(e)))
-            .collect();
+        let period_atoms: Vec<(u32, u32)> =
+            starts.iter().zip(&ends).map(|(&s, &e)| (atom_index(s), atom_index(e))).collect();
         let mut used = vec![false; n_atoms];
         for &(a, b) in &period_atoms {
             for u in &mut used[a as usize..b as usize] {
@@ -59,15 +56,7 @@ impl Timeline {
                 slot_atom.push(a as u32);
             }
         }
-        Timeline {
-            periods: periods.to_vec(),
-            starts,
-            ends,
-            bounds,
-            period_atoms,
-            used,
-            slot_atom,
-        }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom }
     }
 
     pub fn n_atoms(&self) -> usize {
@@ -89,11 +78,7 @@ impl Timeline {
     }
 
     /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`.
-    pub fn periods_overlapping(
-        &self,
-        lo: Instant,
-        hi: Instant,
-    ) -> impl Iterator<Item = usize> + '_ {
+    pub fn periods_overlapping(&self, lo: Instant, hi: Instant) -> impl Iterator<Item = usize> + '_ {
         (0..self.periods.len()).filter(move |&k| self.starts[k] <= hi && lo < self.ends[k])
     }
 }

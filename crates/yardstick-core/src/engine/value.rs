@@ -16,13 +16,7 @@ impl Rational {
         match den.cmp(&0) {
             Ordering::Equal => None,
             Ordering::Greater => Some(Rational { num, den }.reduced()),
-            Ordering::Less => Some(
-                Rational {
-                    num: -num,
-                    den: -den,
-                }
-                .reduced(),
-            ),
+            Ordering::Less => Some(Rational { num: -num, den: -den }.reduced()),
         }
     }
 
@@ -32,14 +26,7 @@ impl Rational {
 
     fn reduced(self) -> Rational {
         let g = gcd(self.num.unsigned_abs(), self.den.unsigned_abs()) as i128;
-        if g > 1 {
-            Rational {
-                num: self.num / g,
-                den: self.den / g,
-            }
-        } else {
-            self
-        }
+        if g > 1 { Rational { num: self.num / g, den: self.den / g } } else { self }
     }
 
     pub fn to_f64(self) -> f64 {
@@ -52,18 +39,13 @@ impl Rational {
 
     pub fn add(self, o: Rational) -> Option<Rational> {
         Rational::new(
-            self.num
-                .checked_mul(o.den)?
-                .checked_add(o.num.checked_mul(self.den)?)?,
+            self.num.checked_mul(o.den)?.checked_add(o.num.checked_mul(self.den)?)?,
             self.den.checked_mul(o.den)?,
         )
     }
 
     pub fn sub(self, o: Rational) -> Option<Rational> {
-        self.add(Rational {
-            num: -o.num,
-            den: o.den,
-        })
+        self.add(Rational { num: -o.num, den: o.den })
     }
 
     pub fn mul(self, o: Rational) -> Option<Rational> {
@@ -79,11 +61,7 @@ impl Rational {
     pub fn format6(self) -> String {
         let scaled = self.num * 1_000_000;
         let (q, r) = (scaled / self.den, scaled % self.den);
-        let rounded = if 2 * r.abs() >= self.den {
-            q + scaled.signum()
-        } else {
-            q
-        };
+        let rounded = if 2 * r.abs() >= self.den { q + scaled.signum() } else { q };
         if rounded == 0 {
             return "0".to_string();
         }
@@ -124,11 +102,7 @@ pub struct MetricValue {
 
 impl MetricValue {
     pub fn plain(value: Option<Rational>) -> MetricValue {
-        MetricValue {
-            value,
-            numerator: None,
-            denominator: None,
-        }
+        MetricValue { value, numerator: None, denominator: None }
     }
 
     pub fn ratio(numerator: i128, denominator: i128, scale: i128) -> MetricValue {

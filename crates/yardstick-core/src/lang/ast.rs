@@ -54,10 +54,7 @@ impl BinaryOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-        )
+        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
     }
 }
 
@@ -113,10 +110,9 @@ impl Expr {
             | Expr::Not(_, s)
             | Expr::Binary(_, _, _, s)
             | Expr::Call(_, _, s) => *s,
-            Expr::IsNull { span, .. }
-            | Expr::In { span, .. }
-            | Expr::Case { span, .. }
-            | Expr::Exists { span, .. } => *span,
+            Expr::IsNull { span, .. } | Expr::In { span, .. } | Expr::Case { span, .. } | Expr::Exists { span, .. } => {
+                *span
+            }
         }
     }
 }

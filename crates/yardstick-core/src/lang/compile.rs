@@ -15,10 +15,7 @@ pub struct CompileError {
 }
 
 fn err<T>(span: Span, message: impl Into<String>) -> Result<T, CompileError> {
-    Err(CompileError {
-        span,
-        message: message.into(),
-    })
+    Err(CompileError { span, message: message.into() })
 }
 
 /// What expressions can see besides the record: organisation settings (`$name`).
@@ -62,17 +59,10 @@ impl Compiler<'_> {
     }
 
     /// Compiles a predicate (boolean result).
-    pub fn compile_predicate(
-        &self,
-        prog: &mut Program,
-        expr: &Expr,
-    ) -> Result<NodeId, CompileError> {
+    pub fn compile_predicate(&self, prog: &mut Program, expr: &Expr) -> Result<NodeId, CompileError> {
         let (id, ty) = self.compile(prog, expr)?;
         if ty != Ty::Bool {
-            return err(
-                expr.span(),
-                format!("expected a condition (true/false), found a {}", ty.name()),
-            );
+            return err(expr.span(), format!("expected a condition (true/false), found a {}", ty.name()));
         }
         Ok(id)
     }
@@ -98,12 +88,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn node(
-        &self,
-        prog: &mut Program,
-        expr: &Expr,
-        mode: Mode,
-    ) -> Result<(NodeId, Ty), CompileError> {
+    fn node(&self, prog: &mut Program, expr: &Expr, mode: Mode) -> Result<(NodeId, Ty), CompileError> {
         match expr {
             Expr::Literal(lit, span) => {
                 let (v, ty) = match lit {
@@ -115,19 +100,14 @@ impl Compiler<'_> {
                     Literal::Text(t) => {
                         return err(
                             *span,
-                            format!(
-                                "the text '{t}' can only be compared with a label field (channel = 'chat')"
-                            ),
+                            format!("the text '{t}' can only be compared with a label field (channel = 'chat')"),
                         );
                     }
                 };
                 Ok(self.add(prog, mode, Node::Const(v), ty))
             }
             Expr::Path(path, span) => self.path(prog, path, *span, mode),
-            Expr::Param(name, span) => err(
-                *span,
-                format!("${name} is a list; use it as `field in ${name}`"),
-            ),
+            Expr::Param(name, span) => err(*span, format!("${name} is a list; use it as `field in ${name}`")),
             Expr::Neg(inner, span) => {
                 let (a, ty) = self.node(prog, inner, mode)?;
                 if !matches!(ty, Ty::Int | Ty::Decimal | Ty::Duration) {
@@ -138,10 +118,7 @@ impl Compiler<'_> {
             Expr::Not(inner, span) => {
                 let (a, ty) = self.node(prog, inner, mode)?;
                 if ty != Ty::Bool {
-                    return err(
-                        *span,
-                        format!("`not` needs a condition, found a {}", ty.name()),
-                    );
+                    return err(*span, format!("`not` needs a condition, found a {}", ty.name()));
                 }
                 Ok(self.add(prog, mode, Node::Not(a), Ty::Bool))
             }
@@ -149,27 +126,15 @@ impl Compiler<'_> {
             Expr::IsNull { expr, negated, .. } => {
                 let (a, _) = self.node(prog, expr, mode)?;
                 let (n, _) = self.add(prog, mode, Node::IsNull(a), Ty::Bool);
-                Ok(if *negated {
-                    self.add(prog, mode, Node::Not(n), Ty::Bool)
-                } else {
-                    (n, Ty::Bool)
-                })
+                Ok(if *negated { self.add(prog, mode, Node::Not(n), Ty::Bool) } else { (n, Ty::Bool) })
             }
-            Expr::In {
-                expr,
-                set,
-                negated,
-                span,
-            } => {
+            Expr::In { expr, set, negated, span } => {
                 let (a, ty) = self.node(prog, expr, mode)?;
                 let mut values = Vec::new();
                 match set {
                     InSet::Param(name, pspan) => {
                         let Some(list) = self.params.lists.get(name) else {
-                            return err(
-                                *pspan,
-                                format!("unknown setting ${name}; known: {}", self.known_params()),
-                            );
+                            return err(*pspan, format!("unknown setting ${name}; known: {}", self.known_params()));
                         };
                         for label in list {
                             values.push(self.label_code(prog, ty, label, *pspan)?);
@@ -187,18 +152,10 @@ impl Compiler<'_> {
                 values.sort_unstable();
                 values.dedup();
                 let (n, _) = self.add(prog, mode, Node::InSet { a, set: values }, Ty::Bool);
-                Ok(if *negated {
-                    self.add(prog, mode, Node::Not(n), Ty::Bool)
-                } else {
-                    (n, Ty::Bool)
-                })
+                Ok(if *negated { self.add(prog, mode, Node::Not(n), Ty::Bool) } else { (n, Ty::Bool) })
             }
             Expr::Call(name, args, span) => self.call(prog, name, args, *span, mode),
-            Expr::Case {
-                arms,
-                otherwise,
-                span,
-            } => {
+            Expr::Case { arms, otherwise, span } => {
                 let mut compiled = Vec::new();
                 let mut ty = Ty::Null;
                 for (cond, value) in arms {
@@ -217,10 +174,8 @@ impl Compiler<'_> {
                     Some(e) => self.node(prog, e, mode)?,
                     None => self.add(prog, mode, Node::Const(crate::data::NULL), Ty::Null),
                 };
-                ty = unify(ty, oty).ok_or_else(|| CompileError {
-                    span: *span,
-                    message: "`case` arms have different types".into(),
-                })?;
+                ty = unify(ty, oty)
+                    .ok_or_else(|| CompileError { span: *span, message: "`case` arms have different types".into() })?;
                 // Bring integer arms to decimal when the case is decimal.
                 let mut arms = Vec::new();
                 for (c, v) in compiled {
@@ -229,11 +184,7 @@ impl Compiler<'_> {
                 let otherwise = self.convert(prog, mode, otherwise_id, ty);
                 Ok(self.add(prog, mode, Node::Case { arms, otherwise }, ty))
             }
-            Expr::Exists {
-                source,
-                predicate,
-                span,
-            } => {
+            Expr::Exists { source, predicate, span } => {
                 if mode != Mode::Normal {
                     return err(*span, "`exists` cannot be nested");
                 }
@@ -252,29 +203,13 @@ impl Compiler<'_> {
     fn convert(&self, prog: &mut Program, mode: Mode, id: NodeId, target: Ty) -> NodeId {
         let from = self.ty_of(prog, mode, id);
         if from == Ty::Int && target == Ty::Decimal {
-            self.add(
-                prog,
-                mode,
-                Node::Scale {
-                    a: id,
-                    mul: MICROS,
-                    div: 1,
-                },
-                Ty::Decimal,
-            )
-            .0
+            self.add(prog, mode, Node::Scale { a: id, mul: MICROS, div: 1 }, Ty::Decimal).0
         } else {
             id
         }
     }
 
-    fn path(
-        &self,
-        prog: &mut Program,
-        path: &[String],
-        span: Span,
-        mode: Mode,
-    ) -> Result<(NodeId, Ty), CompileError> {
+    fn path(&self, prog: &mut Program, path: &[String], span: Span, mode: Mode) -> Result<(NodeId, Ty), CompileError> {
         let (side, rest) = match path.first().map(String::as_str) {
             Some("this") => match mode {
                 Mode::Normal => return err(span, "`this.` is only meaningful inside exists(…)"),
@@ -283,10 +218,7 @@ impl Compiler<'_> {
             },
             _ => {
                 if mode == Mode::OuterOnly {
-                    return err(
-                        span,
-                        "internal: outer-only expression uses the other record",
-                    );
+                    return err(span, "internal: outer-only expression uses the other record");
                 }
                 (Side::Row, path)
             }
@@ -299,21 +231,10 @@ impl Compiler<'_> {
         for (i, name) in rest.iter().enumerate() {
             let def = source.def();
             let last = i + 1 == rest.len();
-            let field_name = if last {
-                name.clone()
-            } else {
-                format!("{name}_id")
-            };
+            let field_name = if last { name.clone() } else { format!("{name}_id") };
             let Some(field_def) = def.field(&field_name) else {
                 let fields: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
-                return err(
-                    span,
-                    format!(
-                        "`{name}` is not a field of {}; fields: {}",
-                        def.name,
-                        fields.join(", ")
-                    ),
-                );
+                return err(span, format!("`{name}` is not a field of {}; fields: {}", def.name, fields.join(", ")));
             };
             let field = def.field_index(field_def.name).expect("field") as u16;
             let ty = field_type(source, field, field_def.ty);
@@ -326,10 +247,7 @@ impl Compiler<'_> {
                 return Ok((id, ty));
             }
             let FieldType::Ref(target) = field_def.ty else {
-                return err(
-                    span,
-                    format!("`{name}` is not a reference to another record; it has no fields"),
-                );
+                return err(span, format!("`{name}` is not a reference to another record; it has no fields"));
             };
             current = Some(id);
             source = target;
@@ -352,11 +270,7 @@ impl Compiler<'_> {
             if tx != Ty::Bool || ty != Ty::Bool {
                 return err(span, format!("`{}` joins conditions", op.symbol()));
             }
-            let node = if op == BinaryOp::And {
-                Node::And(x, y)
-            } else {
-                Node::Or(x, y)
-            };
+            let node = if op == BinaryOp::And { Node::And(x, y) } else { Node::Or(x, y) };
             return Ok(self.add(prog, mode, node, Ty::Bool));
         }
         if op.is_comparison() {
@@ -373,64 +287,28 @@ impl Compiler<'_> {
             let (x, tx) = self.node(prog, a, mode)?;
             let (y, ty) = self.node(prog, b, mode)?;
             let Some(common) = unify(tx, ty) else {
-                return err(
-                    span,
-                    format!("cannot compare a {} with a {}", tx.name(), ty.name()),
-                );
+                return err(span, format!("cannot compare a {} with a {}", tx.name(), ty.name()));
             };
             if common == Ty::Text {
                 return err(span, "free text can only be tested with `is null`");
             }
-            let (x, y) = (
-                self.convert(prog, mode, x, common),
-                self.convert(prog, mode, y, common),
-            );
+            let (x, y) = (self.convert(prog, mode, x, common), self.convert(prog, mode, y, common));
             return Ok(self.add(prog, mode, Node::Cmp { op, a: x, b: y }, Ty::Bool));
         }
         let (x, tx) = self.node(prog, a, mode)?;
         let (y, ty) = self.node(prog, b, mode)?;
         use Ty::*;
-        let mismatch = || {
-            err(
-                span,
-                format!(
-                    "cannot apply `{}` to a {} and a {}",
-                    op.symbol(),
-                    tx.name(),
-                    ty.name()
-                ),
-            )
-        };
+        let mismatch = || err(span, format!("cannot apply `{}` to a {} and a {}", op.symbol(), tx.name(), ty.name()));
         match (op, tx, ty) {
             (BinaryOp::Sub, Instant, Instant) => {
                 if self.options.business {
                     let Some(owner_field) = self.options.owner_field else {
-                        return err(
-                            span,
-                            "business time needs the metric's attribution to find a calendar",
-                        );
+                        return err(span, "business time needs the metric's attribution to find a calendar");
                     };
                     let owner = self
-                        .add(
-                            prog,
-                            mode,
-                            Node::Field {
-                                side: Side::Row,
-                                field: owner_field,
-                            },
-                            Row(Source::People),
-                        )
+                        .add(prog, mode, Node::Field { side: Side::Row, field: owner_field }, Row(Source::People))
                         .0;
-                    Ok(self.add(
-                        prog,
-                        mode,
-                        Node::Business {
-                            from: y,
-                            to: x,
-                            owner,
-                        },
-                        Duration,
-                    ))
+                    Ok(self.add(prog, mode, Node::Business { from: y, to: x, owner }, Duration))
                 } else {
                     Ok(self.add(prog, mode, Node::Arith { op, a: x, b: y }, Duration))
                 }
@@ -438,9 +316,7 @@ impl Compiler<'_> {
             (BinaryOp::Add | BinaryOp::Sub, Instant, Duration) => {
                 Ok(self.add(prog, mode, Node::Arith { op, a: x, b: y }, Instant))
             }
-            (BinaryOp::Add, Duration, Instant) => {
-                Ok(self.add(prog, mode, Node::Arith { op, a: y, b: x }, Instant))
-            }
+            (BinaryOp::Add, Duration, Instant) => Ok(self.add(prog, mode, Node::Arith { op, a: y, b: x }, Instant)),
             (BinaryOp::Add | BinaryOp::Sub, Duration, Duration)
             | (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, Int, Int) => {
                 Ok(self.add(prog, mode, Node::Arith { op, a: x, b: y }, tx))
@@ -448,31 +324,20 @@ impl Compiler<'_> {
             (BinaryOp::Mul, Duration, Int) | (BinaryOp::Div, Duration, Int) => {
                 Ok(self.add(prog, mode, Node::Arith { op, a: x, b: y }, Duration))
             }
-            (BinaryOp::Mul, Int, Duration) => {
-                Ok(self.add(prog, mode, Node::Arith { op, a: y, b: x }, Duration))
-            }
+            (BinaryOp::Mul, Int, Duration) => Ok(self.add(prog, mode, Node::Arith { op, a: y, b: x }, Duration)),
             (BinaryOp::Add | BinaryOp::Sub, Int | Decimal, Int | Decimal) => {
-                let (x, y) = (
-                    self.convert(prog, mode, x, Decimal),
-                    self.convert(prog, mode, y, Decimal),
-                );
+                let (x, y) = (self.convert(prog, mode, x, Decimal), self.convert(prog, mode, y, Decimal));
                 Ok(self.add(prog, mode, Node::Arith { op, a: x, b: y }, Decimal))
             }
             (BinaryOp::Mul, Int | Decimal, Int | Decimal) => {
-                let (x, y) = (
-                    self.convert(prog, mode, x, Decimal),
-                    self.convert(prog, mode, y, Decimal),
-                );
+                let (x, y) = (self.convert(prog, mode, x, Decimal), self.convert(prog, mode, y, Decimal));
                 Ok(self.add(prog, mode, Node::DecimalMul { a: x, b: y }, Decimal))
             }
             (BinaryOp::Div, Int | Decimal, Int | Decimal) | (BinaryOp::Div, Duration, Duration) => {
                 let (x, y) = if tx == Duration {
                     (x, y)
                 } else {
-                    (
-                        self.convert(prog, mode, x, Decimal),
-                        self.convert(prog, mode, y, Decimal),
-                    )
+                    (self.convert(prog, mode, x, Decimal), self.convert(prog, mode, y, Decimal))
                 };
                 Ok(self.add(prog, mode, Node::DecimalDiv { a: x, b: y }, Decimal))
             }
@@ -488,28 +353,16 @@ impl Compiler<'_> {
             Expr::Literal(Literal::Int(i), span) => match ty {
                 Ty::Int => Ok(*i),
                 Ty::Decimal => Ok(i * MICROS),
-                _ => err(
-                    *span,
-                    format!("a number cannot be compared with a {}", ty.name()),
-                ),
+                _ => err(*span, format!("a number cannot be compared with a {}", ty.name())),
             },
             Expr::Literal(Literal::Decimal(m), _) if ty == Ty::Decimal => Ok(*m),
             Expr::Literal(Literal::Duration(s), _) if ty == Ty::Duration => Ok(*s),
             Expr::Literal(Literal::Bool(b), _) if ty == Ty::Bool => Ok(*b as i64),
-            other => err(
-                other.span(),
-                format!("expected a constant to compare with a {}", ty.name()),
-            ),
+            other => err(other.span(), format!("expected a constant to compare with a {}", ty.name())),
         }
     }
 
-    fn label_code(
-        &self,
-        _prog: &mut Program,
-        ty: Ty,
-        label: &str,
-        span: Span,
-    ) -> Result<i64, CompileError> {
+    fn label_code(&self, _prog: &mut Program, ty: Ty, label: &str, span: Span) -> Result<i64, CompileError> {
         // A label that is not in the data yet cannot match any record.
         const NO_MATCH: i64 = -2;
         match ty {
@@ -528,26 +381,11 @@ impl Compiler<'_> {
                         );
                     }
                 }
-                Ok(self
-                    .data
-                    .table(source)
-                    .code_of(field as usize, label)
-                    .unwrap_or(NO_MATCH))
+                Ok(self.data.table(source).code_of(field as usize, label).unwrap_or(NO_MATCH))
             }
-            Ty::Row(source) => Ok(self
-                .data
-                .table(source)
-                .find(label)
-                .map_or(NO_MATCH, |r| r as i64)),
-            Ty::Key(_) => Ok(self
-                .data
-                .customers
-                .find(label)
-                .map_or(NO_MATCH, |c| c as i64)),
-            _ => err(
-                span,
-                format!("the text '{label}' cannot be compared with a {}", ty.name()),
-            ),
+            Ty::Row(source) => Ok(self.data.table(source).find(label).map_or(NO_MATCH, |r| r as i64)),
+            Ty::Key(_) => Ok(self.data.customers.find(label).map_or(NO_MATCH, |c| c as i64)),
+            _ => err(span, format!("the text '{label}' cannot be compared with a {}", ty.name())),
         }
     }
 
@@ -559,16 +397,9 @@ impl Compiler<'_> {
         span: Span,
         mode: Mode,
     ) -> Result<(NodeId, Ty), CompileError> {
-        let compiled: Vec<(NodeId, Ty)> = args
-            .iter()
-            .map(|a| self.node(prog, a, mode))
-            .collect::<Result<_, _>>()?;
+        let compiled: Vec<(NodeId, Ty)> = args.iter().map(|a| self.node(prog, a, mode)).collect::<Result<_, _>>()?;
         let arity = |n: usize| {
-            if compiled.len() == n {
-                Ok(())
-            } else {
-                err(span, format!("{name}() takes {n} argument(s)"))
-            }
+            if compiled.len() == n { Ok(()) } else { err(span, format!("{name}() takes {n} argument(s)")) }
         };
         match name {
             "coalesce" => {
@@ -582,20 +413,14 @@ impl Compiler<'_> {
                         message: format!("coalesce() mixes {} and {}", ty.name(), t.name()),
                     })?;
                 }
-                let ids = compiled
-                    .iter()
-                    .map(|&(id, _)| self.convert(prog, mode, id, ty))
-                    .collect();
+                let ids = compiled.iter().map(|&(id, _)| self.convert(prog, mode, id, ty)).collect();
                 Ok(self.add(prog, mode, Node::Coalesce(ids), ty))
             }
             "seconds" | "minutes" | "hours" | "days" => {
                 arity(1)?;
                 let (a, t) = compiled[0];
                 if t != Ty::Int {
-                    return err(
-                        span,
-                        format!("{name}() turns a whole number into a duration"),
-                    );
+                    return err(span, format!("{name}() turns a whole number into a duration"));
                 }
                 let mul = match name {
                     "seconds" => 1,
@@ -619,38 +444,16 @@ impl Compiler<'_> {
                     return err(span, "business(from, to) takes two times");
                 }
                 let Some(owner_field) = self.options.owner_field else {
-                    return err(
-                        span,
-                        "business time needs the metric's attribution to find a calendar",
-                    );
+                    return err(span, "business time needs the metric's attribution to find a calendar");
                 };
                 let owner = self
-                    .add(
-                        prog,
-                        mode,
-                        Node::Field {
-                            side: Side::Row,
-                            field: owner_field,
-                        },
-                        Ty::Row(Source::People),
-                    )
+                    .add(prog, mode, Node::Field { side: Side::Row, field: owner_field }, Ty::Row(Source::People))
                     .0;
-                Ok(self.add(
-                    prog,
-                    mode,
-                    Node::Business {
-                        from: compiled[0].0,
-                        to: compiled[1].0,
-                        owner,
-                    },
-                    Ty::Duration,
-                ))
+                Ok(self.add(prog, mode, Node::Business { from: compiled[0].0, to: compiled[1].0, owner }, Ty::Duration))
             }
             _ => err(
                 span,
-                format!(
-                    "unknown function {name}(); known: coalesce, seconds, minutes, hours, days, abs, business"
-                ),
+                format!("unknown function {name}(); known: coalesce, seconds, minutes, hours, days, abs, business"),
             ),
         }
     }
@@ -664,13 +467,7 @@ impl Compiler<'_> {
     ) -> Result<(NodeId, Ty), CompileError> {
         let Some(inner) = Source::parse(source_name) else {
             let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
-            return err(
-                span,
-                format!(
-                    "`{source_name}` is not a source; sources: {}",
-                    names.join(", ")
-                ),
-            );
+            return err(span, format!("`{source_name}` is not a source; sources: {}", names.join(", ")));
         };
         let mut conjuncts = Vec::new();
         flatten_and(predicate, &mut conjuncts);
@@ -682,12 +479,11 @@ impl Compiler<'_> {
         for c in conjuncts {
             if let Expr::Binary(op, a, b, _) = c {
                 if op.is_comparison() && *op != BinaryOp::Ne {
-                    let (inner_side, outer_side, op) =
-                        match (inner_field(a, inner), inner_field(b, inner)) {
-                            (Some(f), None) if is_outer_only(b) => (Some(f), b, *op),
-                            (None, Some(f)) if is_outer_only(a) => (Some(f), a, flip(*op)),
-                            _ => (None, a, *op),
-                        };
+                    let (inner_side, outer_side, op) = match (inner_field(a, inner), inner_field(b, inner)) {
+                        (Some(f), None) if is_outer_only(b) => (Some(f), b, *op),
+                        (None, Some(f)) if is_outer_only(a) => (Some(f), a, flip(*op)),
+                        _ => (None, a, *op),
+                    };
                     if let Some(field) = inner_side {
                         let fdef = &inner.def().fields[field as usize];
                         let fty = field_type(inner, field, fdef.ty);
@@ -697,10 +493,7 @@ impl Compiler<'_> {
                             && matches!(fty, Ty::Row(_) | Ty::Key(_) | Ty::Code(..) | Ty::Int)
                         {
                             if unify(fty, oty) != Some(fty) {
-                                return err(
-                                    c.span(),
-                                    format!("cannot join a {} with a {}", fty.name(), oty.name()),
-                                );
+                                return err(c.span(), format!("cannot join a {} with a {}", fty.name(), oty.name()));
                             }
                             key = Some((field, outer_node));
                             continue;
@@ -751,23 +544,11 @@ impl Compiler<'_> {
                 Some(acc)
             }
         };
-        let plan = ExistsPlan {
-            inner,
-            key_field,
-            key_outer,
-            time_field,
-            lower,
-            upper,
-            residual,
-        };
-        let index = prog
-            .exists
-            .iter()
-            .position(|p| *p == plan)
-            .unwrap_or_else(|| {
-                prog.exists.push(plan);
-                prog.exists.len() - 1
-            });
+        let plan = ExistsPlan { inner, key_field, key_outer, time_field, lower, upper, residual };
+        let index = prog.exists.iter().position(|p| *p == plan).unwrap_or_else(|| {
+            prog.exists.push(plan);
+            prog.exists.len() - 1
+        });
         Ok((prog.add(Node::Exists(index as u32), Ty::Bool), Ty::Bool))
     }
 }
@@ -785,9 +566,7 @@ fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 /// The field index if `e` is a plain field of the inner table (no `this.`, no navigation).
 fn inner_field(e: &Expr, inner: Source) -> Option<u16> {
     match e {
-        Expr::Path(p, _) if p.len() == 1 && p[0] != "this" => {
-            inner.def().field_index(&p[0]).map(|i| i as u16)
-        }
+        Expr::Path(p, _) if p.len() == 1 && p[0] != "this" => inner.def().field_index(&p[0]).map(|i| i as u16),
         _ => None,
     }
 }

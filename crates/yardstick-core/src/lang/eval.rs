@@ -82,11 +82,7 @@ impl ExistsIndex {
             Some(f) => (0..n).map(|r| table.int(f as usize, r)).collect(),
             None => vec![0; n],
         };
-        let n_keys = keys
-            .iter()
-            .filter(|&&k| k != NULL)
-            .max()
-            .map_or(0, |&k| k as usize + 1);
+        let n_keys = keys.iter().filter(|&&k| k != NULL).max().map_or(0, |&k| k as usize + 1);
         let mut offsets = vec![0u32; n_keys + 1];
         let usable = |r: usize| keys[r] != NULL && keys[r] >= 0 && times[r] != NULL;
         for r in 0..n {
@@ -114,11 +110,7 @@ impl ExistsIndex {
             }
         }
         let sorted_times = rows.iter().map(|&r| times[r as usize]).collect();
-        ExistsIndex {
-            offsets,
-            rows,
-            times: sorted_times,
-        }
+        ExistsIndex { offsets, rows, times: sorted_times }
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -158,15 +150,7 @@ impl Evaluator {
         }
     }
 
-    fn eval_node(
-        &self,
-        prog: &Program,
-        env: &Env,
-        table: &Table,
-        rows: Rows,
-        node: &Node,
-        out: &mut [i64],
-    ) {
+    fn eval_node(&self, prog: &Program, env: &Env, table: &Table, rows: Rows, node: &Node, out: &mut [i64]) {
         let b = |id: NodeId| &self.bufs[id as usize][..];
         match node {
             Node::Const(v) => out.fill(*v),
@@ -174,11 +158,7 @@ impl Evaluator {
             Node::Deref { row, source, field } => {
                 let target = env.data.table(*source);
                 for (o, &r) in out.iter_mut().zip(b(*row)) {
-                    *o = if r == NULL {
-                        NULL
-                    } else {
-                        target.int(*field as usize, r as usize)
-                    };
+                    *o = if r == NULL { NULL } else { target.int(*field as usize, r as usize) };
                 }
             }
             Node::Scale { a, mul, div } => map1(b(*a), out, |x| scale(x, *mul, *div)),
@@ -202,7 +182,12 @@ impl Evaluator {
                     *o = (x == 1 || y == 1) as i64;
                 }
             }
-            Node::Not(a) => map1(b(*a), out, |x| (x != 1) as i64),
+            Node::Not(a) => {
+                // Null counts as false, so `not null` is true.
+                for (o, &x) in out.iter_mut().zip(b(*a)) {
+                    *o = (x != 1) as i64;
+                }
+            }
             Node::IsNull(a) => {
                 for (o, &x) in out.iter_mut().zip(b(*a)) {
                     *o = (x == NULL) as i64;
@@ -239,11 +224,7 @@ impl Evaluator {
                     *o = if f == NULL || t == NULL {
                         NULL
                     } else {
-                        let team = if p == NULL {
-                            None
-                        } else {
-                            env.org.team_at(p as usize, f)
-                        };
+                        let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
                         env.clocks.for_team(team).business_seconds(f, t)
                     };
                 }
@@ -277,12 +258,8 @@ impl Evaluator {
 fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
     use crate::data::Column;
     match (&table.columns[field as usize], rows) {
-        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::Range { start, .. }) => {
-            c.read_range(start, out)
-        }
-        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::List(list)) => {
-            c.read_rows(list, out)
-        }
+        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::Range { start, .. }) => c.read_range(start, out),
+        (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::List(list)) => c.read_rows(list, out),
         (Column::Id(_), rows) => {
             for (i, o) in out.iter_mut().enumerate() {
                 *o = rows.row(i) as i64;
@@ -291,11 +268,7 @@ fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
         (Column::Text(t), rows) => {
             for (i, o) in out.iter_mut().enumerate() {
                 // Text is only ever tested for null: any non-null marker will do.
-                *o = if t.get(rows.row(i)).is_some() {
-                    1
-                } else {
-                    NULL
-                };
+                *o = if t.get(rows.row(i)).is_some() { 1 } else { NULL };
             }
         }
     }
@@ -314,8 +287,7 @@ fn probe(
     lower: Option<(i64, bool)>,
     upper: Option<(i64, bool)>,
 ) -> bool {
-    if key == NULL || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL)
-    {
+    if key == NULL || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
         return false;
     }
     let group = idx.group(key);
@@ -335,11 +307,7 @@ fn probe(
         let inner_row = idx.rows[group.start + j] as usize;
         let ok = match plan.residual {
             None => true,
-            Some(id) => {
-                eval_residual(
-                    prog, env, inner, outer, plan.inner, id, inner_row, outer_row,
-                ) == 1
-            }
+            Some(id) => eval_residual(prog, env, inner, outer, plan.inner, id, inner_row, outer_row) == 1,
         };
         if ok {
             return true;
@@ -360,28 +328,11 @@ fn eval_residual(
     inner_row: usize,
     outer_row: usize,
 ) -> i64 {
-    let ev = |id: NodeId| {
-        eval_residual(
-            prog,
-            env,
-            inner,
-            outer,
-            inner_source,
-            id,
-            inner_row,
-            outer_row,
-        )
-    };
+    let ev = |id: NodeId| eval_residual(prog, env, inner, outer, inner_source, id, inner_row, outer_row);
     match &prog.residual[id as usize] {
         Node::Const(v) => *v,
-        Node::Field {
-            side: Side::Row,
-            field,
-        } => field_value(inner, *field, inner_row),
-        Node::Field {
-            side: Side::Outer,
-            field,
-        } => field_value(outer, *field, outer_row),
+        Node::Field { side: Side::Row, field } => field_value(inner, *field, inner_row),
+        Node::Field { side: Side::Outer, field } => field_value(outer, *field, outer_row),
         Node::Deref { row, source, field } => match ev(*row) {
             NULL => NULL,
             r => field_value(env.data.table(*source), *field, r as usize),
@@ -407,25 +358,16 @@ fn eval_residual(
             let x = ev(*a);
             (x != NULL && set.binary_search(&x).is_ok()) as i64
         }
-        Node::Coalesce(items) => items
-            .iter()
-            .map(|&i| ev(i))
-            .find(|&v| v != NULL)
-            .unwrap_or(NULL),
-        Node::Case { arms, otherwise } => arms
-            .iter()
-            .find(|(c, _)| ev(*c) == 1)
-            .map_or_else(|| ev(*otherwise), |(_, v)| ev(*v)),
+        Node::Coalesce(items) => items.iter().map(|&i| ev(i)).find(|&v| v != NULL).unwrap_or(NULL),
+        Node::Case { arms, otherwise } => {
+            arms.iter().find(|(c, _)| ev(*c) == 1).map_or_else(|| ev(*otherwise), |(_, v)| ev(*v))
+        }
         Node::Business { from, to, owner } => {
             let (f, t, p) = (ev(*from), ev(*to), ev(*owner));
             if f == NULL || t == NULL {
                 return NULL;
             }
-            let team = if p == NULL {
-                None
-            } else {
-                env.org.team_at(p as usize, f)
-            };
+            let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
             env.clocks.for_team(team).business_seconds(f, t)
         }
         Node::Exists(_) => NULL,
@@ -462,11 +404,7 @@ fn map2(a: &[i64], b: &[i64], out: &mut [i64], f: impl Fn(i64, i64) -> i64) {
 
 #[inline]
 fn scale(x: i64, mul: i64, div: i64) -> i64 {
-    if x == NULL {
-        NULL
-    } else {
-        (x as i128 * mul as i128 / div as i128) as i64
-    }
+    if x == NULL { NULL } else { (x as i128 * mul as i128 / div as i128) as i64 }
 }
 
 #[inline]
@@ -491,20 +429,12 @@ pub fn arith(op: BinaryOp, x: i64, y: i64) -> i64 {
 
 #[inline]
 fn decimal_mul(x: i64, y: i64) -> i64 {
-    if x == NULL || y == NULL {
-        NULL
-    } else {
-        (x as i128 * y as i128 / MICROS as i128) as i64
-    }
+    if x == NULL || y == NULL { NULL } else { (x as i128 * y as i128 / MICROS as i128) as i64 }
 }
 
 #[inline]
 fn decimal_div(x: i64, y: i64) -> i64 {
-    if x == NULL || y == NULL || y == 0 {
-        NULL
-    } else {
-        (x as i128 * MICROS as i128 / y as i128) as i64
-    }
+    if x == NULL || y == NULL || y == 0 { NULL } else { (x as i128 * MICROS as i128 / y as i128) as i64 }
 }
 
 #[inline]

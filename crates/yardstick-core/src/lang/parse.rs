@@ -22,11 +22,7 @@ use super::ast::{BinaryOp, Expr, InSet, Literal, Span};
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Ident(String),
-    Number {
-        int: i64,
-        micros: i64,
-        is_decimal: bool,
-    },
+    Number { int: i64, micros: i64, is_decimal: bool },
     Duration(i64),
     Text(String),
     Param(String),
@@ -42,10 +38,7 @@ pub struct ParseError {
 }
 
 fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, ParseError> {
-    Err(ParseError {
-        offset,
-        message: message.into(),
-    })
+    Err(ParseError { offset, message: message.into() })
 }
 
 fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
@@ -91,11 +84,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
             }
             let unit = &text[u0..i];
             if unit.is_empty() {
-                Tok::Number {
-                    int,
-                    micros,
-                    is_decimal: !frac.is_empty(),
-                }
+                Tok::Number { int, micros, is_decimal: !frac.is_empty() }
             } else {
                 let seconds = match unit {
                     "s" | "sec" => 1,
@@ -104,18 +93,13 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                     "d" => 86_400,
                     "w" => 604_800,
                     _ => {
-                        return err(
-                            u0,
-                            format!("`{unit}` is not a duration unit (s, min, h, d, w)"),
-                        );
+                        return err(u0, format!("`{unit}` is not a duration unit (s, min, h, d, w)"));
                     }
                 };
                 if !frac.is_empty() && (micros * seconds) % 1_000_000 != 0 {
                     return err(start, "a duration must be a whole number of seconds");
                 }
-                Tok::Duration(
-                    micros / 1_000_000 * seconds + (micros % 1_000_000) * seconds / 1_000_000,
-                )
+                Tok::Duration(micros / 1_000_000 * seconds + (micros % 1_000_000) * seconds / 1_000_000)
             }
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
             i += 1;
@@ -168,22 +152,12 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                     }
                 },
             };
-            i += if matches!(two, b"<=" | b">=" | b"!=" | b"<>" | b"==") {
-                2
-            } else {
-                1
-            };
+            i += if matches!(two, b"<=" | b">=" | b"!=" | b"<>" | b"==") { 2 } else { 1 };
             Tok::Sym(sym)
         };
         out.push((tok, Span { start, end: i }));
     }
-    out.push((
-        Tok::End,
-        Span {
-            start: b.len(),
-            end: b.len(),
-        },
-    ));
+    out.push((Tok::End, Span { start: b.len(), end: b.len() }));
     Ok(out)
 }
 
@@ -193,23 +167,16 @@ struct Parser {
 }
 
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "is", "null", "in", "true", "false", "case", "when", "then", "else", "end",
-    "exists", "where",
+    "and", "or", "not", "is", "null", "in", "true", "false", "case", "when", "then", "else", "end", "exists", "where",
 ];
 
 /// Parses one expression.
 pub fn parse_expr(text: &str) -> Result<Expr, ParseError> {
-    let mut p = Parser {
-        toks: lex(text)?,
-        at: 0,
-    };
+    let mut p = Parser { toks: lex(text)?, at: 0 };
     let e = p.or()?;
     match p.peek() {
         Tok::End => Ok(e),
-        _ => err(
-            p.span().start,
-            format!("unexpected `{}` after a complete expression", p.describe()),
-        ),
+        _ => err(p.span().start, format!("unexpected `{}` after a complete expression", p.describe())),
     }
 }
 
@@ -260,10 +227,7 @@ impl Parser {
         if self.is_sym(sym) {
             Ok(self.bump())
         } else {
-            err(
-                self.span().start,
-                format!("expected `{sym}`, found `{}`", self.describe()),
-            )
+            err(self.span().start, format!("expected `{sym}`, found `{}`", self.describe()))
         }
     }
 
@@ -271,18 +235,12 @@ impl Parser {
         if self.is_word(word) {
             Ok(self.bump())
         } else {
-            err(
-                self.span().start,
-                format!("expected `{word}`, found `{}`", self.describe()),
-            )
+            err(self.span().start, format!("expected `{word}`, found `{}`", self.describe()))
         }
     }
 
     fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
-        let span = Span {
-            start: a.span().start,
-            end: b.span().end,
-        };
+        let span = Span { start: a.span().start, end: b.span().end };
         Expr::Binary(op, Box::new(a), Box::new(b), span)
     }
 
@@ -308,10 +266,7 @@ impl Parser {
         if self.is_word("not") {
             let s = self.bump();
             let inner = self.not()?;
-            let span = Span {
-                start: s.start,
-                end: inner.span().end,
-            };
+            let span = Span { start: s.start, end: inner.span().end };
             return Ok(Expr::Not(Box::new(inner), span));
         }
         self.cmp()
@@ -336,14 +291,7 @@ impl Parser {
         if self.eat_word("is") {
             let negated = self.eat_word("not");
             let end = self.expect_word("null")?.end;
-            return Ok(Expr::IsNull {
-                span: Span {
-                    start: lhs.span().start,
-                    end,
-                },
-                expr: Box::new(lhs),
-                negated,
-            });
+            return Ok(Expr::IsNull { span: Span { start: lhs.span().start, end }, expr: Box::new(lhs), negated });
         }
         let negated = if self.is_word("not")
             && matches!(&self.toks[self.at + 1].0, Tok::Ident(w) if w.eq_ignore_ascii_case("in"))
@@ -366,15 +314,7 @@ impl Parser {
                 }
                 (InSet::List(items), self.expect_sym(")")?.end)
             };
-            return Ok(Expr::In {
-                span: Span {
-                    start: lhs.span().start,
-                    end,
-                },
-                expr: Box::new(lhs),
-                set,
-                negated,
-            });
+            return Ok(Expr::In { span: Span { start: lhs.span().start, end }, expr: Box::new(lhs), set, negated });
         }
         Ok(lhs)
     }
@@ -411,10 +351,7 @@ impl Parser {
         if self.is_sym("-") {
             let s = self.bump();
             let inner = self.unary()?;
-            let span = Span {
-                start: s.start,
-                end: inner.span().end,
-            };
+            let span = Span { start: s.start, end: inner.span().end };
             return Ok(Expr::Neg(Box::new(inner), span));
         }
         self.primary()
@@ -423,20 +360,9 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr, ParseError> {
         let span = self.span();
         match self.peek().clone() {
-            Tok::Number {
-                int,
-                micros,
-                is_decimal,
-            } => {
+            Tok::Number { int, micros, is_decimal } => {
                 self.bump();
-                Ok(Expr::Literal(
-                    if is_decimal {
-                        Literal::Decimal(micros)
-                    } else {
-                        Literal::Int(int)
-                    },
-                    span,
-                ))
+                Ok(Expr::Literal(if is_decimal { Literal::Decimal(micros) } else { Literal::Int(int) }, span))
             }
             Tok::Duration(seconds) => {
                 self.bump();
@@ -469,10 +395,9 @@ impl Parser {
                     }
                     "case" => self.case(),
                     "exists" => self.exists(),
-                    _ if KEYWORDS.contains(&lower.as_str()) => err(
-                        span.start,
-                        format!("expected a value, found the keyword `{word}`"),
-                    ),
+                    _ if KEYWORDS.contains(&lower.as_str()) => {
+                        err(span.start, format!("expected a value, found the keyword `{word}`"))
+                    }
                     _ => {
                         self.bump();
                         if self.is_sym("(") {
@@ -486,14 +411,7 @@ impl Parser {
                                 }
                             }
                             let end = self.expect_sym(")")?.end;
-                            return Ok(Expr::Call(
-                                lower,
-                                args,
-                                Span {
-                                    start: span.start,
-                                    end,
-                                },
-                            ));
+                            return Ok(Expr::Call(lower, args, Span { start: span.start, end }));
                         }
                         let mut path = vec![word];
                         let mut end = span.end;
@@ -505,27 +423,15 @@ impl Parser {
                                     path.push(next);
                                 }
                                 _ => {
-                                    return err(
-                                        self.span().start,
-                                        "expected a field name after `.`",
-                                    );
+                                    return err(self.span().start, "expected a field name after `.`");
                                 }
                             }
                         }
-                        Ok(Expr::Path(
-                            path,
-                            Span {
-                                start: span.start,
-                                end,
-                            },
-                        ))
+                        Ok(Expr::Path(path, Span { start: span.start, end }))
                     }
                 }
             }
-            _ => err(
-                span.start,
-                format!("expected a value, found `{}`", self.describe()),
-            ),
+            _ => err(span.start, format!("expected a value, found `{}`", self.describe())),
         }
     }
 
@@ -539,22 +445,11 @@ impl Parser {
             arms.push((cond, value));
         }
         if arms.is_empty() {
-            return err(
-                self.span().start,
-                "`case` needs at least one `when … then …`",
-            );
+            return err(self.span().start, "`case` needs at least one `when … then …`");
         }
-        let otherwise = if self.eat_word("else") {
-            Some(Box::new(self.or()?))
-        } else {
-            None
-        };
+        let otherwise = if self.eat_word("else") { Some(Box::new(self.or()?)) } else { None };
         let end = self.expect_word("end")?.end;
-        Ok(Expr::Case {
-            arms,
-            otherwise,
-            span: Span { start, end },
-        })
+        Ok(Expr::Case { arms, otherwise, span: Span { start, end } })
     }
 
     fn exists(&mut self) -> Result<Expr, ParseError> {
@@ -570,11 +465,7 @@ impl Parser {
         self.expect_word("where")?;
         let predicate = self.or()?;
         let end = self.expect_sym(")")?.end;
-        Ok(Expr::Exists {
-            source,
-            predicate: Box::new(predicate),
-            span: Span { start, end },
-        })
+        Ok(Expr::Exists { source, predicate: Box::new(predicate), span: Span { start, end } })
     }
 }
 
@@ -590,44 +481,22 @@ mod tests {
             Expr::Neg(e, _) => format!("(-{})", show(e)),
             Expr::Not(e, _) => format!("(not {})", show(e)),
             Expr::Binary(op, a, b, _) => format!("({} {} {})", show(a), op.symbol(), show(b)),
-            Expr::IsNull { expr, negated, .. } => format!(
-                "({} is {}null)",
-                show(expr),
-                if *negated { "not " } else { "" }
-            ),
-            Expr::In {
-                expr, set, negated, ..
-            } => {
+            Expr::IsNull { expr, negated, .. } => {
+                format!("({} is {}null)", show(expr), if *negated { "not " } else { "" })
+            }
+            Expr::In { expr, set, negated, .. } => {
                 let set = match set {
                     InSet::List(items) => items.iter().map(show).collect::<Vec<_>>().join(", "),
                     InSet::Param(p, _) => format!("${p}"),
                 };
-                format!(
-                    "({} {}in [{set}])",
-                    show(expr),
-                    if *negated { "not " } else { "" }
-                )
+                format!("({} {}in [{set}])", show(expr), if *negated { "not " } else { "" })
             }
-            Expr::Call(f, args, _) => format!(
-                "{f}({})",
-                args.iter().map(show).collect::<Vec<_>>().join(", ")
-            ),
-            Expr::Case {
-                arms, otherwise, ..
-            } => {
-                let arms: Vec<String> = arms
-                    .iter()
-                    .map(|(c, v)| format!("{} => {}", show(c), show(v)))
-                    .collect();
-                format!(
-                    "case[{}; else {}]",
-                    arms.join("; "),
-                    otherwise.as_ref().map_or("-".into(), |e| show(e))
-                )
+            Expr::Call(f, args, _) => format!("{f}({})", args.iter().map(show).collect::<Vec<_>>().join(", ")),
+            Expr::Case { arms, otherwise, .. } => {
+                let arms: Vec<String> = arms.iter().map(|(c, v)| format!("{} => {}", show(c), show(v))).collect();
+                format!("case[{}; else {}]", arms.join("; "), otherwise.as_ref().map_or("-".into(), |e| show(e)))
             }
-            Expr::Exists {
-                source, predicate, ..
-            } => format!("exists {source} [{}]", show(predicate)),
+            Expr::Exists { source, predicate, .. } => format!("exists {source} [{}]", show(predicate)),
         }
     }
 
@@ -641,15 +510,9 @@ mod tests {
             "coalesce(contact_count, 1) = 1 and coalesce(reopen_count, 0) = 0",
             "((coalesce(contact_count, Int(1)) = Int(1)) and (coalesce(reopen_count, Int(0)) = Int(0)))",
         );
-        check(
-            "first_response_at - created_at <= 24h",
-            "((first_response_at - created_at) <= Duration(86400))",
-        );
+        check("first_response_at - created_at <= 24h", "((first_response_at - created_at) <= Duration(86400))");
         check("a or b and not c", "(a or (b and (not c)))");
-        check(
-            "ticket.cause not in $uncontrollable_causes",
-            "(ticket.cause not in [$uncontrollable_causes])",
-        );
+        check("ticket.cause not in $uncontrollable_causes", "(ticket.cause not in [$uncontrollable_causes])");
         check(
             "kind in ('inspection', 'mystery_shopper')",
             "(kind in [Text(\"inspection\"), Text(\"mystery_shopper\")])",
@@ -671,26 +534,11 @@ mod tests {
     fn errors_point_at_the_offending_place() {
         let e = |text: &str| parse_expr(text).unwrap_err();
         assert_eq!(e("a = ").offset, 4);
-        assert_eq!(
-            e("a = 'x").message,
-            "unterminated text: add the closing quote"
-        );
-        assert_eq!(
-            e("7parsecs").message,
-            "`parsecs` is not a duration unit (s, min, h, d, w)"
-        );
-        assert_eq!(
-            e("a b").message,
-            "unexpected `b` after a complete expression"
-        );
+        assert_eq!(e("a = 'x").message, "unterminated text: add the closing quote");
+        assert_eq!(e("7parsecs").message, "`parsecs` is not a duration unit (s, min, h, d, w)");
+        assert_eq!(e("a b").message, "unexpected `b` after a complete expression");
         assert_eq!(e("a ≥ b").offset, 2);
-        assert_eq!(
-            e("case end").message,
-            "`case` needs at least one `when … then …`"
-        );
-        assert_eq!(
-            e("and").message,
-            "expected a value, found the keyword `and`"
-        );
+        assert_eq!(e("case end").message, "`case` needs at least one `when … then …`");
+        assert_eq!(e("and").message, "expected a value, found the keyword `and`");
     }
 }

@@ -201,8 +201,6 @@ impl Program {
 
     /// Whether `id` or anything under it is a `Business` node (needs calendars).
     pub fn uses_business(&self) -> bool {
-        self.nodes
-            .iter()
-            .any(|n| matches!(n, Node::Business { .. }))
+        self.nodes.iter().any(|n| matches!(n, Node::Business { .. }))
     }
 }

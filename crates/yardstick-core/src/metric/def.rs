@@ -290,9 +290,7 @@ impl Reader<'_> {
     fn expr(&self, s: &Spanned<String>) -> Result<Written, Diagnostic> {
         let value_start = s.span().start;
         // The string's content starts after its opening quote(s).
-        let quote = if self.text[value_start..].starts_with("\"\"\"")
-            || self.text[value_start..].starts_with("'''")
-        {
+        let quote = if self.text[value_start..].starts_with("\"\"\"") || self.text[value_start..].starts_with("'''") {
             3
         } else {
             1
@@ -300,18 +298,8 @@ impl Reader<'_> {
         let content_start = value_start + quote;
         let (line, column) = crate::diag::line_column(self.text, content_start);
         match parse_expr(s.get_ref()) {
-            Ok(expr) => Ok(Written {
-                text: s.get_ref().clone(),
-                expr,
-                file: self.file.to_string(),
-                line,
-                column,
-            }),
-            Err(e) => self.error(
-                content_start + e.offset,
-                format!("in `{}`: {}", s.get_ref(), e.message),
-                "",
-            ),
+            Ok(expr) => Ok(Written { text: s.get_ref().clone(), expr, file: self.file.to_string(), line, column }),
+            Err(e) => self.error(content_start + e.offset, format!("in `{}`: {}", s.get_ref(), e.message), ""),
         }
     }
 
@@ -326,11 +314,7 @@ impl Reader<'_> {
         }
         let inner = &t[1..t.len() - 1];
         let Some(comma) = top_level_comma(inner) else {
-            return self.error(
-                s.span().start,
-                format!("`{t}` needs two bounds separated by a comma"),
-                fix,
-            );
+            return self.error(s.span().start, format!("`{t}` needs two bounds separated by a comma"), fix);
         };
         let part = |text: &str| self.expr(&Spanned::new(s.span(), text.trim().to_string()));
         Ok(Interval {
@@ -343,11 +327,7 @@ impl Reader<'_> {
 
     fn metric(&self, doc: MetricDoc, line: usize) -> Result<Vec<MetricDef>, Diagnostic> {
         let id = doc.id.get_ref().clone();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return self.error(
                 doc.id.span().start,
                 format!("metric id `{id}` must be lowercase letters, digits and _"),
@@ -376,18 +356,12 @@ impl Reader<'_> {
             }
             return Ok(vec![base(MetricKind::Formula(self.expr(formula)?))]);
         }
-        let need =
-            |field: &Option<Spanned<String>>, name: &str| -> Result<Spanned<String>, Diagnostic> {
-                field.clone().ok_or_else(|| {
-                    Diagnostic::at_span(
-                        self.file,
-                        self.text,
-                        doc.id.span().start,
-                        format!("metric {id} needs `{name}`"),
-                    )
+        let need = |field: &Option<Spanned<String>>, name: &str| -> Result<Spanned<String>, Diagnostic> {
+            field.clone().ok_or_else(|| {
+                Diagnostic::at_span(self.file, self.text, doc.id.span().start, format!("metric {id} needs `{name}`"))
                     .fix(format!("add {name} = \"…\" (see README, Metric language)"))
-                })
-            };
+            })
+        };
         let source_name = need(&doc.source, "source")?;
         let Some(source) = Source::parse(source_name.get_ref()) else {
             let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
@@ -402,9 +376,7 @@ impl Reader<'_> {
         let anchor = match anchor_text.get_ref().as_str() {
             "period_start" => Anchor::PeriodStart,
             "period_end" => Anchor::PeriodEnd,
-            name if matches!(def.field(name).map(|f| f.ty), Some(FieldType::Period)) => {
-                Anchor::Label(name.to_string())
-            }
+            name if matches!(def.field(name).map(|f| f.ty), Some(FieldType::Period)) => Anchor::Label(name.to_string()),
             _ => Anchor::Time(self.expr(&anchor_text)?),
         };
         let snapshot = matches!(anchor, Anchor::PeriodStart | Anchor::PeriodEnd);
@@ -424,11 +396,7 @@ impl Reader<'_> {
                     .collect();
                 return self.error(
                     attribution.span().start,
-                    format!(
-                        "`{}` is not a person field of {}",
-                        attribution.get_ref(),
-                        def.name
-                    ),
+                    format!("`{}` is not a person field of {}", attribution.get_ref(), def.name),
                     &format!("use one of {}", persons.join(", ")),
                 );
             }
@@ -451,20 +419,11 @@ impl Reader<'_> {
             "count" => Aggregate::Count,
             "sum" => Aggregate::Sum(value()?),
             "mean" => Aggregate::Mean(value()?),
-            "median" => Aggregate::Percentile {
-                value: value()?,
-                p_num: 1,
-                p_den: 2,
-            },
+            "median" => Aggregate::Percentile { value: value()?, p_num: 1, p_den: 2 },
             "percentile" => {
                 let p = doc.p.as_ref().ok_or_else(|| {
-                    Diagnostic::at_span(
-                        self.file,
-                        self.text,
-                        aggregate_name.span().start,
-                        "percentile needs p",
-                    )
-                    .fix("add p = 0.9")
+                    Diagnostic::at_span(self.file, self.text, aggregate_name.span().start, "percentile needs p")
+                        .fix("add p = 0.9")
                 })?;
                 let v = *p.get_ref();
                 let p_num = (v * 1_000_000.0).round() as i64;
@@ -475,11 +434,7 @@ impl Reader<'_> {
                         "write e.g. p = 0.9",
                     );
                 }
-                Aggregate::Percentile {
-                    value: value()?,
-                    p_num,
-                    p_den: 1_000_000,
-                }
+                Aggregate::Percentile { value: value()?, p_num, p_den: 1_000_000 }
             }
             "distinct_count" => Aggregate::DistinctCount(value()?),
             "ratio" => Aggregate::Ratio {
@@ -502,19 +457,12 @@ impl Reader<'_> {
             Some("days") => Unit::Days,
             Some(other) => {
                 let at = doc.unit.as_ref().map_or(0, |u| u.span().start);
-                return self.error(
-                    at,
-                    format!("unit `{other}` is unknown"),
-                    "use seconds, minutes, hours or days",
-                );
+                return self.error(at, format!("unit `{other}` is unknown"), "use seconds, minutes, hours or days");
             }
         };
         let live = doc.live.as_ref().map(|l| self.interval(l)).transpose()?;
         if snapshot != live.is_some() {
-            let at = doc
-                .live
-                .as_ref()
-                .map_or(anchor_text.span().start, |l| l.span().start);
+            let at = doc.live.as_ref().map_or(anchor_text.span().start, |l| l.span().start);
             return self.error(
                 at,
                 "`live` goes with anchor = \"period_start\" or \"period_end\" (and only with them)",
@@ -522,17 +470,10 @@ impl Reader<'_> {
             );
         }
         if let Some(expand) = &doc.expand {
-            if !matches!(
-                def.field(expand.get_ref()).map(|f| f.ty),
-                Some(FieldType::Category | FieldType::Enum(_))
-            ) {
+            if !matches!(def.field(expand.get_ref()).map(|f| f.ty), Some(FieldType::Category | FieldType::Enum(_))) {
                 return self.error(
                     expand.span().start,
-                    format!(
-                        "`{}` is not a label field of {}",
-                        expand.get_ref(),
-                        def.name
-                    ),
+                    format!("`{}` is not a label field of {}", expand.get_ref(), def.name),
                     "expand over a category field such as item",
                 );
             }
@@ -574,12 +515,7 @@ impl Reader<'_> {
                 .collect::<Result<_, Diagnostic>>()?,
             aggregate,
             unit,
-            span: doc
-                .span
-                .as_ref()
-                .map(|s| self.interval(s))
-                .transpose()?
-                .or_else(|| live.clone()),
+            span: doc.span.as_ref().map(|s| self.interval(s)).transpose()?.or_else(|| live.clone()),
             live,
             business: false,
             expand: doc.expand.as_ref().map(|e| e.get_ref().clone()),
@@ -588,10 +524,7 @@ impl Reader<'_> {
         };
         let mut defs = Vec::new();
         if let Some(variant) = &doc.business_variant {
-            let mut v = base(MetricKind::Records(Box::new(RecordMetric {
-                business: true,
-                ..record.clone()
-            })));
+            let mut v = base(MetricKind::Records(Box::new(RecordMetric { business: true, ..record.clone() })));
             v.id = variant.id.clone();
             v.name_zh = variant.name_zh.clone();
             v.name_en = variant.name_en.clone();

@@ -6,8 +6,7 @@ pub mod def;
 use std::collections::{HashMap, HashSet};
 
 pub use def::{
-    Aggregate, Anchor, Exclusion, Interval, MetricDef, MetricKind, PersonSubjects, RecordMetric,
-    Unit, Written,
+    Aggregate, Anchor, Exclusion, Interval, MetricDef, MetricKind, PersonSubjects, RecordMetric, Unit, Written,
 };
 
 use crate::data::{Column, Dataset};
@@ -29,15 +28,8 @@ impl Catalogue {
     /// The built-in catalogue.
     pub fn builtin() -> Catalogue {
         let mut c = Catalogue::default();
-        let diags = c.add_file(
-            "catalogue.toml (built in)",
-            BUILTIN_CATALOGUE,
-            &Params::default(),
-        );
-        assert!(
-            diags.iter().all(|d| !d.is_error()),
-            "built-in catalogue: {diags:?}"
-        );
+        let diags = c.add_file("catalogue.toml (built in)", BUILTIN_CATALOGUE, &Params::default());
+        assert!(diags.iter().all(|d| !d.is_error()), "built-in catalogue: {diags:?}");
         c
     }
 
@@ -56,10 +48,7 @@ impl Catalogue {
                         file,
                         def.line,
                         1,
-                        format!(
-                            "metric {} redefines the one from {}",
-                            def.id, self.metrics[i].file
-                        ),
+                        format!("metric {} redefines the one from {}", def.id, self.metrics[i].file),
                     ));
                 }
                 self.metrics[i] = def;
@@ -102,11 +91,7 @@ impl Catalogue {
                         &w.file,
                         w.line,
                         w.column,
-                        format!(
-                            "formula of {} refers to itself through {}",
-                            m.id,
-                            stack.join(" → ")
-                        ),
+                        format!("formula of {} refers to itself through {}", m.id, stack.join(" → ")),
                     )
                     .fix("break the cycle"),
                 );
@@ -144,11 +129,7 @@ impl Catalogue {
     /// The metrics of the default output: every listed metric, with `expand` metrics
     /// expanded over the labels present in the data.
     pub fn listed(&self, data: &Dataset) -> Vec<MetricDef> {
-        self.metrics
-            .iter()
-            .filter(|m| m.listed)
-            .flat_map(|m| self.expand(m, data))
-            .collect()
+        self.metrics.iter().filter(|m| m.listed).flat_map(|m| self.expand(m, data)).collect()
     }
 
     /// Resolves a requested id (`fcr_rate`, `rating_mean:attitude`, `rating_mean` for all
@@ -180,9 +161,7 @@ impl Catalogue {
                         used.insert(c);
                     }
                 }
-                used.into_iter()
-                    .map(|c| dict.get(c as u32).into_owned())
-                    .collect()
+                used.into_iter().map(|c| dict.get(c as u32).into_owned()).collect()
             }
             _ => Vec::new(),
         };
@@ -247,21 +226,14 @@ fn collect_refs(e: &Expr, out: &mut Vec<(String, crate::lang::ast::Span)>) {
 /// placeholder values: enough to type-check.
 pub fn check_params() -> Params {
     let mut p = Params::default();
-    p.lists.insert(
-        "uncontrollable_causes".into(),
-        vec!["product_defect".into()],
-    );
+    p.lists.insert("uncontrollable_causes".into(), vec!["product_defect".into()]);
     p
 }
 
 /// Type-checks a record metric against the schema (with no data: labels need not exist).
 pub fn check_metric(m: &MetricDef, params: &Params) -> Result<(), Diagnostic> {
     let empty = Dataset::new();
-    let params = if params.lists.is_empty() {
-        check_params()
-    } else {
-        params.clone()
-    };
+    let params = if params.lists.is_empty() { check_params() } else { params.clone() };
     match &m.kind {
         MetricKind::Records(r) => compile_record_metric(m, r, &empty, &params).map(|_| ()),
         MetricKind::Formula(w) => check_formula_shape(&w.expr)
@@ -272,20 +244,14 @@ pub fn check_metric(m: &MetricDef, params: &Params) -> Result<(), Diagnostic> {
 fn check_formula_shape(e: &Expr) -> Result<(), (crate::lang::ast::Span, String)> {
     match e {
         Expr::Path(..)
-        | Expr::Literal(
-            crate::lang::ast::Literal::Int(_) | crate::lang::ast::Literal::Decimal(_),
-            _,
-        ) => Ok(()),
+        | Expr::Literal(crate::lang::ast::Literal::Int(_) | crate::lang::ast::Literal::Decimal(_), _) => Ok(()),
         Expr::Neg(a, _) => check_formula_shape(a),
         Expr::Binary(op, a, b, span) => {
             use crate::lang::ast::BinaryOp::*;
             if !matches!(op, Add | Sub | Mul | Div) {
                 return Err((
                     *span,
-                    format!(
-                        "`{}` is not allowed in a formula (use + - * / and ratio(a, b))",
-                        op.symbol()
-                    ),
+                    format!("`{}` is not allowed in a formula (use + - * / and ratio(a, b))", op.symbol()),
                 ));
             }
             check_formula_shape(a)?;
@@ -297,10 +263,7 @@ fn check_formula_shape(e: &Expr) -> Result<(), (crate::lang::ast::Span, String)>
             }
             Ok(())
         }
-        other => Err((
-            other.span(),
-            "a formula combines metric ids with + - * / and ratio(a, b)".into(),
-        )),
+        other => Err((other.span(), "a formula combines metric ids with + - * / and ratio(a, b)".into())),
     }
 }
 
@@ -335,98 +298,49 @@ pub fn compile_into(
 ) -> Result<CompiledMetric, Diagnostic> {
     let def = r.source.def();
     let attribution_field = def.field_index(&r.attribution).expect("checked when read") as u16;
-    let compiler = Compiler {
-        data,
-        params,
-        options: Options {
-            business: r.business,
-            owner_field: Some(attribution_field),
-        },
-    };
+    let compiler =
+        Compiler { data, params, options: Options { business: r.business, owner_field: Some(attribution_field) } };
     let at = |w: &Written, e: crate::lang::compile::CompileError| {
         let (line, column) = if e.span.start == 0 {
             (w.line, w.column)
         } else {
-            (
-                w.line,
-                w.column + w.text[..e.span.start.min(w.text.len())].chars().count(),
-            )
+            (w.line, w.column + w.text[..e.span.start.min(w.text.len())].chars().count())
         };
-        Diagnostic::error(
-            &w.file,
-            line,
-            column,
-            format!("metric {}: in `{}`: {}", m.id, w.text, e.message),
-        )
+        Diagnostic::error(&w.file, line, column, format!("metric {}: in `{}`: {}", m.id, w.text, e.message))
     };
-    let expr =
-        |prog: &mut Program, w: &Written| compiler.compile(prog, &w.expr).map_err(|e| at(w, e));
-    let typed =
-        |prog: &mut Program, w: &Written, want: &[Ty], what: &str| -> Result<u32, Diagnostic> {
-            let (id, ty) = expr(prog, w)?;
-            if want.contains(&ty) {
-                Ok(id)
-            } else {
-                Err(Diagnostic::error(
-                    &w.file,
-                    w.line,
-                    w.column,
-                    format!(
-                        "metric {}: `{}` must be {what}, but it is a {}",
-                        m.id,
-                        w.text,
-                        ty.name()
-                    ),
-                ))
-            }
-        };
+    let expr = |prog: &mut Program, w: &Written| compiler.compile(prog, &w.expr).map_err(|e| at(w, e));
+    let typed = |prog: &mut Program, w: &Written, want: &[Ty], what: &str| -> Result<u32, Diagnostic> {
+        let (id, ty) = expr(prog, w)?;
+        if want.contains(&ty) {
+            Ok(id)
+        } else {
+            Err(Diagnostic::error(
+                &w.file,
+                w.line,
+                w.column,
+                format!("metric {}: `{}` must be {what}, but it is a {}", m.id, w.text, ty.name()),
+            ))
+        }
+    };
     let anchor = match &r.anchor {
         Anchor::Time(w) => Some(typed(prog, w, &[Ty::Instant], "a time")?),
         _ => None,
     };
-    let credit_at = r
-        .credit_at
-        .as_ref()
-        .map(|w| typed(prog, w, &[Ty::Instant], "a time"))
-        .transpose()?;
-    let filter = r
-        .filter
-        .as_ref()
-        .map(|w| typed(prog, w, &[Ty::Bool], "a condition"))
-        .transpose()?;
-    let exclusions = r
-        .exclusions
-        .iter()
-        .map(|e| typed(prog, &e.when, &[Ty::Bool], "a condition"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let credit_at = r.credit_at.as_ref().map(|w| typed(prog, w, &[Ty::Instant], "a time")).transpose()?;
+    let filter = r.filter.as_ref().map(|w| typed(prog, w, &[Ty::Bool], "a condition")).transpose()?;
+    let exclusions =
+        r.exclusions.iter().map(|e| typed(prog, &e.when, &[Ty::Bool], "a condition")).collect::<Result<Vec<_>, _>>()?;
     let counting = [Ty::Bool, Ty::Int];
     let (numerator, denominator, value, value_ty) = match &r.aggregate {
         Aggregate::Count => (None, None, None, None),
-        Aggregate::Ratio {
-            numerator,
-            denominator,
-            ..
-        } => (
-            Some(typed(
-                prog,
-                numerator,
-                &counting,
-                "a condition or a whole number",
-            )?),
-            denominator
-                .as_ref()
-                .map(|d| typed(prog, d, &counting, "a condition or a whole number"))
-                .transpose()?,
+        Aggregate::Ratio { numerator, denominator, .. } => (
+            Some(typed(prog, numerator, &counting, "a condition or a whole number")?),
+            denominator.as_ref().map(|d| typed(prog, d, &counting, "a condition or a whole number")).transpose()?,
             None,
             None,
         ),
         Aggregate::Sum(w) | Aggregate::Mean(w) | Aggregate::Percentile { value: w, .. } => {
-            let id = typed(
-                prog,
-                w,
-                &[Ty::Int, Ty::Decimal, Ty::Duration, Ty::Bool],
-                "a number or a duration",
-            )?;
+            let id = typed(prog, w, &[Ty::Int, Ty::Decimal, Ty::Duration, Ty::Bool], "a number or a duration")?;
             (None, None, Some(id), Some(prog.ty(id)))
         }
         Aggregate::DistinctCount(w) => {
@@ -434,26 +348,20 @@ pub fn compile_into(
             (None, None, Some(id), Some(ty))
         }
     };
-    let interval =
-        |prog: &mut Program, i: &Interval| -> Result<(u32, bool, u32, bool), Diagnostic> {
-            Ok((
-                typed(prog, &i.from, &[Ty::Instant, Ty::Null], "a time")?,
-                i.from_inclusive,
-                typed(prog, &i.to, &[Ty::Instant, Ty::Null], "a time")?,
-                i.to_inclusive,
-            ))
-        };
+    let interval = |prog: &mut Program, i: &Interval| -> Result<(u32, bool, u32, bool), Diagnostic> {
+        Ok((
+            typed(prog, &i.from, &[Ty::Instant, Ty::Null], "a time")?,
+            i.from_inclusive,
+            typed(prog, &i.to, &[Ty::Instant, Ty::Null], "a time")?,
+            i.to_inclusive,
+        ))
+    };
     let live = r.live.as_ref().map(|i| interval(prog, i)).transpose()?;
     let span = r.span.as_ref().map(|i| interval(prog, i)).transpose()?;
     let label = match (&r.expand, &r.expanded_label) {
         (Some(field), Some(label)) => {
             let f = def.field_index(field).expect("checked") as u16;
-            Some((
-                f,
-                data.table(r.source)
-                    .code_of(f as usize, label)
-                    .unwrap_or(-2),
-            ))
+            Some((f, data.table(r.source).code_of(f as usize, label).unwrap_or(-2)))
         }
         _ => None,
     };
@@ -461,11 +369,7 @@ pub fn compile_into(
         None => None,
         Some(md) => {
             let f = def.field_index(&md.field).expect("checked") as u16;
-            let when = md
-                .when
-                .as_ref()
-                .map(|w| typed(prog, w, &[Ty::Bool], "a condition"))
-                .transpose()?;
+            let when = md.when.as_ref().map(|w| typed(prog, w, &[Ty::Bool], "a condition")).transpose()?;
             Some((f, md.count, when))
         }
     };

@@ -50,12 +50,7 @@ fn the_builtin_catalogue_covers_every_spec_metric() {
         assert!(m.listed, "{id}");
         assert!(!m.name_zh.is_empty() && !m.name_en.is_empty());
     }
-    let listed: Vec<&str> = c
-        .metrics()
-        .iter()
-        .filter(|m| m.listed)
-        .map(|m| m.id.as_str())
-        .collect();
+    let listed: Vec<&str> = c.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str()).collect();
     assert_eq!(listed.len(), SPEC_IDS.len(), "listed: {listed:?}");
     for variant in [
         "first_response_24bh_rate",
@@ -63,22 +58,13 @@ fn the_builtin_catalogue_covers_every_spec_metric() {
         "resolution_bhours_mean",
         "complaint_4bh_closure_rate",
     ] {
-        assert!(
-            c.get(variant)
-                .and_then(|m| m.records())
-                .is_some_and(|r| r.business),
-            "{variant}"
-        );
+        assert!(c.get(variant).and_then(|m| m.records()).is_some_and(|r| r.business), "{variant}");
     }
 }
 
 fn errors(text: &str) -> Vec<String> {
     let mut c = Catalogue::builtin();
-    c.add_file("my.toml", text, &Params::default())
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect()
+    c.add_file("my.toml", text, &Params::default()).iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect()
 }
 
 #[test]
@@ -100,23 +86,20 @@ numerator = "contact_count = 1"
     assert!(e[0].starts_with("my.toml:10:10: error: metric chat_fcr: in `chanel = 'chat'`: `chanel` is not a field of tickets; fields: ticket_id"), "{}", e[0]);
 
     let bad_label = unknown_field.replace("chanel = 'chat'", "channel = 'wechat'");
-    assert!(errors(&bad_label)[0].contains("'wechat' is not a value of tickets.channel; expected one of phone, chat, email, app, onsite, other"));
+    assert!(errors(&bad_label)[0].contains(
+        "'wechat' is not a value of tickets.channel; expected one of phone, chat, email, app, onsite, other"
+    ));
 
     let wrong_type = unknown_field.replace("chanel = 'chat'", "resolved_at + 1");
-    assert!(
-        errors(&wrong_type)[0].contains("cannot apply `+` to a time and a integer"),
-        "{:?}",
-        errors(&wrong_type)
-    );
+    assert!(errors(&wrong_type)[0].contains("cannot apply `+` to a time and a integer"), "{:?}", errors(&wrong_type));
 
     let not_condition = unknown_field.replace("chanel = 'chat'", "handle_seconds");
     assert!(errors(&not_condition)[0].contains("must be a condition, but it is a integer"));
 
     let bad_source = unknown_field.replace("source = \"tickets\"", "source = \"tikets\"");
     assert!(
-        errors(&bad_source)[0].starts_with(
-            "my.toml:6:10: error: `tikets` is not a source — fix: use one of teams, people"
-        ),
+        errors(&bad_source)[0]
+            .starts_with("my.toml:6:10: error: `tikets` is not a source — fix: use one of teams, people"),
         "{:?}",
         errors(&bad_source)
     );
@@ -131,11 +114,7 @@ numerator = "contact_count = 1"
     assert!(errors(formula)[0].contains("formula of x uses unknown metric `tickets_resolvd`"));
 
     let toml_syntax = "[[metric]]\nid = \"x\"\nname_zh = \n";
-    assert!(
-        errors(toml_syntax)[0].starts_with("my.toml:3:"),
-        "{:?}",
-        errors(toml_syntax)
-    );
+    assert!(errors(toml_syntax)[0].starts_with("my.toml:3:"), "{:?}", errors(toml_syntax));
 }
 
 #[test]

@@ -60,15 +60,8 @@ T12,2025-03-20T04:00:00Z,C4,P2,chat,,,,,,,
 
 fn march(metric: &str) -> Vec<String> {
     let settings = Settings::default();
-    let data = dataset(
-        &[
-            ("teams", TEAMS),
-            ("people", PEOPLE),
-            ("memberships", MEMBERSHIPS),
-            ("tickets", TICKETS),
-        ],
-        &settings,
-    );
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
     run(&data, &settings, &[metric], &["2025-03"])
 }
 
@@ -249,15 +242,8 @@ fn backlog_over_3d() {
     );
     // February ends at 03-01 00:00: only T8 qualifies; T2 (created 1 s before) is too young.
     let settings = Settings::default();
-    let data = dataset(
-        &[
-            ("teams", TEAMS),
-            ("people", PEOPLE),
-            ("memberships", MEMBERSHIPS),
-            ("tickets", TICKETS),
-        ],
-        &settings,
-    );
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
     check(
         &run(&data, &settings, &["backlog_over_3d"], &["2025-02"]),
         "
@@ -289,23 +275,11 @@ fn fields_complete_rate() {
 #[test]
 fn quarter_and_year_add_up_months() {
     let settings = Settings::default();
-    let data = dataset(
-        &[
-            ("teams", TEAMS),
-            ("people", PEOPLE),
-            ("memberships", MEMBERSHIPS),
-            ("tickets", TICKETS),
-        ],
-        &settings,
-    );
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
     // Q1 holds February's T8 … T2 creations as well: P1 created T2, T8 in February.
     check(
-        &run(
-            &data,
-            &settings,
-            &["fields_complete_rate"],
-            &["2025-Q1", "2025"],
-        ),
+        &run(&data, &settings, &["fields_complete_rate"], &["2025-Q1", "2025"]),
         "
         2025,org,org,fields_complete_rate,0.166667,2,12
         2025,person,P1,fields_complete_rate,0.125,1,8
