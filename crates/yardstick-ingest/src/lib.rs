@@ -1,1 +1,95 @@
-//! placeholder
+//! Bytes in, typed records and row diagnostics out: reads the canonical CSV files of a
+//! folder (SPEC §3) into a [`Dataset`].
+
+mod csv;
+mod memberships;
+
+use std::path::{Path, PathBuf};
+
+pub use csv::{FileReport, ImportOptions, decode, import_csv};
+use yardstick_core::data::Dataset;
+use yardstick_core::diag::Diagnostic;
+use yardstick_core::schema::Source;
+use yardstick_core::settings::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0} is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("{0} has none of the canonical files (teams.csv, people.csv, tickets.csv, …)")]
+    NoFiles(PathBuf),
+}
+
+/// The records of a folder, with what the import found.
+#[derive(Debug)]
+pub struct Loaded {
+    pub data: Dataset,
+    pub reports: Vec<FileReport>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn n_errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Loads every canonical file (`teams.csv`, `people.csv`, …) of `dir`, in dependency
+/// order. Files that are not canonical are reported as warnings and skipped.
+pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> Result<Loaded, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::NotAFolder(dir.to_path_buf()));
+    }
+    let mut data = Dataset::new();
+    let mut reports = Vec::new();
+    let mut diagnostics = Vec::new();
+    for source in Source::ALL {
+        let name = format!("{}.csv", source.name());
+        let path = dir.join(&name);
+        if !path.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+        reports.push(import_file(&mut data, source, &name, &bytes, settings, options, &mut diagnostics));
+    }
+    if reports.is_empty() {
+        return Err(IngestError::NoFiles(dir.to_path_buf()));
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| IngestError::Io { path: dir.to_path_buf(), source: e })?;
+    let mut others: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && Source::parse(n.trim_end_matches(".csv")).is_none())
+        .collect();
+    others.sort();
+    for other in others {
+        let names: Vec<String> = Source::ALL.iter().map(|s| format!("{}.csv", s.name())).collect();
+        diagnostics.push(
+            Diagnostic::warning(&other, 0, 0, "not a Yardstick file; skipped")
+                .fix(format!("rename it to one of {}", names.join(", "))),
+        );
+    }
+    data.shrink_to_fit();
+    Ok(Loaded { data, reports, diagnostics })
+}
+
+/// Imports one file's bytes. Memberships are checked for overlaps first.
+pub fn import_file(
+    data: &mut Dataset,
+    source: Source,
+    file: &str,
+    bytes: &[u8],
+    settings: &Settings,
+    options: &ImportOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> FileReport {
+    if source == Source::Memberships {
+        return memberships::import(data, file, bytes, settings, options, diags);
+    }
+    import_csv(data, source, file, bytes, settings, options, diags)
+}
+
+#[cfg(test)]
+mod tests;

@@ -151,6 +151,7 @@ impl<'a> BatchBuilder<'a> {
             self.order_checks(parsed, &mut errors);
         }
         if !errors.is_empty() {
+            errors.sort_by_key(|e| e.cell);
             return Err(errors);
         }
         for (f, p) in parsed.iter().enumerate() {

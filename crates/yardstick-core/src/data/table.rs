@@ -42,6 +42,41 @@ pub struct RowBatch {
     pub columns: Vec<BatchColumn>,
 }
 
+impl RowBatch {
+    /// Keeps the rows whose flag is true.
+    pub fn retain(&mut self, keep: &[bool]) {
+        for column in &mut self.columns {
+            match column {
+                BatchColumn::Ints(v) | BatchColumn::Coded { codes: v, .. } => {
+                    let mut i = 0;
+                    v.retain(|_| {
+                        i += 1;
+                        keep[i - 1]
+                    });
+                }
+                BatchColumn::Text(t) => {
+                    let mut kept = TextColumn::default();
+                    for (row, &k) in keep.iter().enumerate() {
+                        if k {
+                            kept.push(t.get(row));
+                        }
+                    }
+                    *t = kept;
+                }
+            }
+        }
+        self.len = keep.iter().filter(|&&k| k).count();
+    }
+
+    /// The values of an Int-like column of the batch.
+    pub fn ints(&self, field: usize) -> Option<&[i64]> {
+        match &self.columns[field] {
+            BatchColumn::Ints(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum BatchColumn {
     /// Values of Int-like fields; already resolved (references are row indices).
