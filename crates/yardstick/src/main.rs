@@ -1,1 +1,150 @@
-fn main() {}
+//! `yardstick` (量尺): KPI scorecards for after-sales and customer-service organisations.
+//! The binary: commands, configuration, output formats.
+
+mod bench;
+mod commands;
+mod config;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "yardstick",
+    version,
+    about = "量尺 Yardstick — KPI scorecards for after-sales and customer service, computed from the records you already keep."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SubjectKind {
+    Person,
+    Team,
+    Org,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute metrics from a folder of canonical CSV files (SPEC §4 output contract).
+    Metrics {
+        /// Folder with teams.csv, people.csv, tickets.csv, …
+        #[arg(long)]
+        data: PathBuf,
+        /// Period(s): 2025-03, 2025-Q1, 2025-H1, 2025-W09, 2025-03-14, 2025, 2025-03-01..2025-03-15.
+        #[arg(long = "period", required = true, num_args = 1..)]
+        periods: Vec<String>,
+        /// Metric ids, comma-separated (default: the whole catalogue). Add .change or
+        /// .attainment for derived forms; rating_mean:ITEM for one rating item.
+        #[arg(long = "metric", value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Only these subject kinds (default: all).
+        #[arg(long = "subject", value_delimiter = ',')]
+        subjects: Vec<SubjectKind>,
+        /// Organisation settings (default: ./yardstick.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Organisation time zone, overriding the config (e.g. Asia/Shanghai, Europe/Berlin).
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+    },
+    /// Print the business calendar: date,workday,holiday.
+    Calendar {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Generate a realistic organisation and a year of its data as canonical CSV files.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 200_000)]
+        tickets: u64,
+        #[arg(long, default_value_t = 2025)]
+        year: i64,
+    },
+    /// Validate metric and configuration files: every error with file, line, column and a fix.
+    Check {
+        /// Metric files (*.toml with [[metric]]) or a yardstick.toml.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show the records behind one value (drill-down).
+    Records {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        metric: String,
+        /// person:ID, team:ID or org.
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Build the demo organisation (an appliance maker's after-sales division, a year of
+    /// data) and show its KPIs.
+    Demo {
+        /// Where the demo data goes.
+        #[arg(long, default_value = "yardstick-demo-data")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 600_000)]
+        tickets: u64,
+    },
+    /// Measure load and compute speed and memory on generated data (1 M and 10 M tickets).
+    Bench {
+        /// Ticket counts to measure.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
+        tickets: Vec<u64>,
+        /// Where the generated data is kept between runs.
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        /// Compute runs per size (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Metrics { data, periods, metrics, subjects, config, tz, format } => {
+            commands::metrics(&data, &periods, &metrics, &subjects, config.as_deref(), tz.as_deref(), format)
+        }
+        Command::Calendar { from, to, config } => commands::calendar(&from, &to, config.as_deref()),
+        Command::Generate { out, seed, tickets, year } => commands::generate(&out, seed, tickets, year),
+        Command::Check { files } => commands::check(&files),
+        Command::Records { data, period, metric, subject, config } => {
+            commands::records(&data, &period, &metric, &subject, config.as_deref())
+        }
+        Command::Demo { out, tickets } => commands::demo(&out, tickets),
+        Command::Bench { tickets, dir, runs } => bench::run(&tickets, &dir, runs),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! `yardstick bench`: load and compute speed and memory on generated data, measured as a
+//! user would run it (wall clock, this machine's cores), reported as a table.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use yardstick_core::engine::{Engine, Query, SubjectKinds};
+use yardstick_core::metric::Catalogue;
+use yardstick_core::period::Period;
+use yardstick_core::settings::Settings;
+use yardstick_ingest::{ImportOptions, load_folder};
+
+/// Resident memory of this process in bytes (Linux), and its peak.
+fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
+    let settings = Settings::default();
+    let catalogue = Catalogue::builtin();
+    let mut periods: Vec<Period> = (1..=12).map(|m| Period::month(2025, m)).collect();
+    periods.extend((1..=4).map(|q| Period::quarter(2025, q)));
+    periods.push(Period::year(2025));
+    let threads = rayon::current_num_threads();
+    let mut report = vec![format!(
+        "| tickets | CSV size | load | held (heap) | held per ticket | RSS per ticket | compute all metrics × {} periods × person/team/org (median of {runs}) | rows |",
+        periods.len()
+    )];
+    report.push("|---|---|---|---|---|---|---|---|".to_string());
+    for &n in sizes {
+        let data_dir = dir.join(format!("{n}"));
+        let marker = data_dir.join(".yardstick-bench");
+        let wanted = format!("seed=7 tickets={n} year=2025");
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+            eprintln!("generating {n} tickets in {} …", data_dir.display());
+            let started = Instant::now();
+            yardstick_demo::generate(&data_dir, 7, n, 2025)
+                .with_context(|| format!("writing {}", data_dir.display()))?;
+            std::fs::write(&marker, &wanted)?;
+            eprintln!("  generated in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        let csv_bytes = folder_bytes(&data_dir);
+        let (rss_before, _) = rss();
+        let started = Instant::now();
+        let loaded = load_folder(&data_dir, &settings, &ImportOptions::default())?;
+        let load_s = started.elapsed().as_secs_f64();
+        let (rss_after, peak) = rss();
+        let tickets = loaded.data.table(yardstick_core::schema::Source::Tickets).len() as f64;
+        let heap = loaded.data.heap_bytes() as f64;
+        eprintln!(
+            "{n} tickets: loaded {:.0} MB of CSV in {load_s:.2} s; {} rows rejected; heap {:.1} MB ({:.1} B/ticket); RSS +{:.1} MB (peak {:.1} MB)",
+            csv_bytes as f64 / 1e6,
+            loaded.reports.iter().map(|r| r.rows_rejected).sum::<usize>(),
+            heap / 1e6,
+            heap / tickets,
+            (rss_after.saturating_sub(rss_before)) as f64 / 1e6,
+            peak as f64 / 1e6
+        );
+        let engine = Engine::new(&loaded.data, &settings);
+        let query = Query { metrics: Vec::new(), periods: periods.clone(), subjects: SubjectKinds::ALL };
+        let mut times = Vec::new();
+        let mut n_rows = 0;
+        for run in 0..runs.max(1) {
+            let started = Instant::now();
+            let rows = engine.compute(&catalogue, &query).map_err(|d| anyhow::anyhow!("{d}"))?;
+            let t = started.elapsed().as_secs_f64();
+            eprintln!("  compute run {}: {:.3} s ({} values)", run + 1, t, rows.len());
+            n_rows = rows.len();
+            times.push(t);
+        }
+        report.push(format!(
+            "| {n} | {:.0} MB | {load_s:.2} s | {:.0} MB | {:.1} B | {:.1} B | {:.3} s | {n_rows} |",
+            csv_bytes as f64 / 1e6,
+            heap / 1e6,
+            heap / tickets,
+            rss_after.saturating_sub(rss_before) as f64 / tickets,
+            median(times),
+        ));
+    }
+    println!("yardstick bench on {threads} threads\n");
+    for line in report {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
