@@ -183,10 +183,10 @@ impl Settings {
             calendar.holidays = Some(Arc::new(holidays));
             Some(calendar)
         };
-        if let Some(c) = &doc.calendar {
-            if let Some(cal) = build(c, "default") {
-                s.calendar = cal;
-            }
+        if let Some(c) = &doc.calendar
+            && let Some(cal) = build(c, "default")
+        {
+            s.calendar = cal;
         }
         let mut names: Vec<&String> = doc.calendars.keys().collect();
         names.sort();

@@ -90,7 +90,7 @@ pub fn audits(rng: &mut Rng, org: &Org, year_start: i64, n_tickets: u64) -> Vec<
                     b.push(b'T');
                     b.padded(rng.below(n_tickets) + 1, 9);
                 }
-                b.comma().text(&org.people[*rng.pick(&org.auditors)].id).comma().num(score as u64).push(b'.');
+                b.comma().text(&org.people[rng.pick(&org.auditors)].id).comma().num(score as u64).push(b'.');
                 b.num((score.fract() * 10.0) as u64).comma();
                 if matches!(*kind, "inspection" | "mystery_shopper") {
                     let total = 12u64;
@@ -300,7 +300,7 @@ pub fn sales(rng: &mut Rng, org: &Org, year_start: i64, n_customers: u64) -> Vec
                     continue;
                 }
                 n += 1;
-                let kind = *rng.pick(&["延保服务", "清洗保养套餐", "滤芯复购", "以旧换新"]);
+                let kind = rng.pick(&["延保服务", "清洗保养套餐", "滤芯复购", "以旧换新"]);
                 b.push(b'X');
                 b.padded(n, 8).comma().text(&person.id).comma().push(b'C');
                 b.padded(rng.below(n_customers.max(1)) + 1, 8)
@@ -340,7 +340,7 @@ pub fn knowledge(rng: &mut Rng, org: &Org, year_start: i64) -> Vec<u8> {
                 .comma()
                 .time(at, false)
                 .comma()
-                .text(*rng.pick(&["解决方案", "故障案例", "话术模板"]))
+                .text(rng.pick(&["解决方案", "故障案例", "话术模板"]))
                 .comma()
                 .num(rng.exp(12.0) as u64)
                 .end();

@@ -55,21 +55,21 @@ impl Rng {
         self.f64() < p
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 
     /// Picks by weights.
-    pub fn weighted<'a, T>(&mut self, items: &'a [(T, f64)]) -> &'a T {
+    pub fn weighted<T: Copy>(&mut self, items: &[(T, f64)]) -> T {
         let total: f64 = items.iter().map(|(_, w)| w).sum();
         let mut x = self.f64() * total;
-        for (item, w) in items {
-            if x < *w {
+        for &(item, w) in items {
+            if x < w {
                 return item;
             }
             x -= w;
         }
-        &items[items.len() - 1].0
+        items[items.len() - 1].0
     }
 
     /// Exponential with the given mean.

@@ -147,7 +147,7 @@ fn assign(rng: &mut Rng, org: &Org, pool: &[usize], t: i64) -> Option<usize> {
         return None;
     }
     for _ in 0..6 {
-        let p = *rng.pick(pool);
+        let p = rng.pick(pool);
         if org.active(p, t) {
             return Some(p);
         }
@@ -176,12 +176,12 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
         let day = cal.day_of(i, n);
         let created = cal.year_start + day as i64 * 86_400 + time_of_day(&mut rng);
         let load = cal.load[day];
-        let channel = *rng.weighted(CHANNELS);
-        let category = *rng.weighted(CATEGORIES);
-        let product = *rng.weighted(PRODUCTS);
+        let channel = rng.weighted(CHANNELS);
+        let category = rng.weighted(CATEGORIES);
+        let product = rng.weighted(PRODUCTS);
         // Customers come back: some tickets reuse a recent customer of this block.
         let customer = if !recent_customers.is_empty() && rng.chance(0.09) {
-            *rng.pick(&recent_customers)
+            rng.pick(&recent_customers)
         } else {
             rng.below(n_customers) + 1
         };
@@ -191,7 +191,7 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
             let k = rng.below(512) as usize;
             recent_customers[k] = customer;
         }
-        let region = *rng.weighted(&[
+        let region = rng.weighted(&[
             (0usize, REGION_SHARE[0]),
             (1, REGION_SHARE[1]),
             (2, REGION_SHARE[2]),
@@ -233,7 +233,7 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
             matches!(channel, "phone" | "chat").then(|| rng.lognormal(330.0 * (1.4 - 0.5 * skill), 0.5) as u64 + 20);
         let requires_visit = matches!(category, "维修" | "安装" | "保养") && channel != "chat" && rng.chance(0.85);
         let cause = match category {
-            "维修" => *rng.weighted(&[
+            "维修" => rng.weighted(&[
                 ("service", 0.35),
                 ("product_defect", 0.50),
                 ("customer", 0.08),
@@ -241,9 +241,9 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
                 ("other", 0.03),
             ]),
             "退换货" => {
-                *rng.weighted(&[("service", 0.3), ("product_defect", 0.3), ("logistics", 0.35), ("other", 0.05)])
+                rng.weighted(&[("service", 0.3), ("product_defect", 0.3), ("logistics", 0.35), ("other", 0.05)])
             }
-            _ => *rng.weighted(&[("service", 0.75), ("product_defect", 0.10), ("customer", 0.10), ("other", 0.05)]),
+            _ => rng.weighted(&[("service", 0.75), ("product_defect", 0.10), ("customer", 0.10), ("other", 0.05)]),
         };
         let status = if resolved.is_none() {
             "open"
@@ -252,7 +252,7 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
         } else {
             "resolved"
         };
-        let tier = *rng.weighted(TIERS);
+        let tier = rng.weighted(TIERS);
         let fields_complete = rng.chance(0.86 + 0.12 * skill);
         // A few timestamps are exported in UTC, as some CRM connectors do.
         let utc = rng.chance(0.02);
@@ -270,7 +270,7 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
             .comma()
             .text(product)
             .comma()
-            .text(*rng.weighted(PRIORITIES))
+            .text(rng.weighted(PRIORITIES))
             .comma();
         t.opt_time(first_response, utc).comma().opt_time(resolved, utc).comma().opt_time(closed, utc).comma();
         t.num(reopen_count).comma().num(contact_count).comma();
@@ -293,10 +293,10 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
         if requires_visit {
             visits(&mut rng, &mut out, org, i, region, created, cal.year_start + cal.n_days as i64 * 86_400);
         }
-        if let Some(r) = resolved {
-            if rng.chance(0.27) {
-                survey(&mut rng, &mut out, org, i, r, skill, cause, agent);
-            }
+        if let Some(r) = resolved
+            && rng.chance(0.27)
+        {
+            survey(&mut rng, &mut out, org, i, r, skill, cause, agent);
         }
         let complaint_chance = 0.012 + 0.05 * (1.0 - skill) + if cause == "product_defect" { 0.02 } else { 0.0 };
         if rng.chance(complaint_chance) {
@@ -355,7 +355,7 @@ fn visits(rng: &mut Rng, out: &mut BlockOut, org: &Org, ticket: u64, region: usi
             p.padded(visit_number, 10).comma().push(b'V');
             p.padded(visit_number, 10)
                 .comma()
-                .text(*rng.pick(PARTS))
+                .text(rng.pick(PARTS))
                 .comma()
                 .num(1)
                 .comma()
@@ -401,10 +401,10 @@ fn survey(
     // Mostly empty (the ticket's agent); now and then a colleague who took the call back.
     if rng.chance(0.02) {
         let pool: Vec<usize> = org.hotline.iter().flatten().copied().collect();
-        if let Some(&other) = pool.get(rng.below(pool.len() as u64) as usize) {
-            if Some(other) != agent {
-                s.text(&org.people[other].id);
-            }
+        if let Some(&other) = pool.get(rng.below(pool.len() as u64) as usize)
+            && Some(other) != agent
+        {
+            s.text(&org.people[other].id);
         }
     }
     s.comma();
@@ -417,7 +417,7 @@ fn survey(
     }
     s.comma().num(sub(rng)).comma().num(sub(rng)).comma().num(sub(rng)).comma().num(sub(rng)).comma();
     if rng.chance(0.12) {
-        quoted(s, *rng.pick(COMMENTS));
+        quoted(s, rng.pick(COMMENTS));
     }
     s.end();
     out.counts[2] += 1;
@@ -427,7 +427,7 @@ fn survey(
 fn complaint(rng: &mut Rng, out: &mut BlockOut, org: &Org, ticket: u64, after: i64, k: u64) -> i64 {
     let received = after + rng.exp(36.0 * 3600.0) as i64 + 600;
     let major = rng.chance(0.2);
-    let handler = if major && rng.chance(0.5) { Some(*rng.pick(&org.complaint_specialists)) } else { None };
+    let handler = if major && rng.chance(0.5) { Some(rng.pick(&org.complaint_specialists)) } else { None };
     let responded = received + rng.lognormal(1_800.0, 0.9) as i64 + 30;
     let resolved = (!rng.chance(0.04))
         .then(|| received + rng.lognormal(if major { 3.2 * 3600.0 } else { 18.0 * 3600.0 }, 0.8) as i64 + 300);

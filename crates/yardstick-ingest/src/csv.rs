@@ -232,7 +232,7 @@ fn leading_blank_lines(consumed: &[u8]) -> usize {
 /// Parses the header line; returns the column names and the byte offset of the body.
 fn read_header(text: &[u8]) -> (Vec<String>, usize) {
     let mut reader = csv_core::Reader::new();
-    let mut output = vec![0u8; text.len().min(1 << 16).max(64)];
+    let mut output = vec![0u8; text.len().clamp(64, 1 << 16)];
     let mut ends = vec![0usize; 256];
     let (_, nin, nout, nend) = reader.read_record(text, &mut output, &mut ends);
     let mut names = Vec::new();

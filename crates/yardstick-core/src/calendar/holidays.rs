@@ -110,21 +110,21 @@ impl HolidayCalendar {
                             continue;
                         };
                         for day in first..=last {
-                            if let Some(previous) = next.days.insert(day, rule) {
-                                if next.day_year.get(&day) == Some(&y) {
-                                    let other = match previous {
-                                        DayRule::Off(i) | DayRule::Work(i) => &next.festivals[i].name,
-                                    };
-                                    errors.push(
-                                        Diagnostic::at_span(
-                                            file,
-                                            text,
-                                            entry.span().start,
-                                            format!("{} is listed twice (also under {other})", format_day(day)),
-                                        )
-                                        .fix("list each day once, either as off or as work"),
-                                    );
-                                }
+                            if let Some(previous) = next.days.insert(day, rule)
+                                && next.day_year.get(&day) == Some(&y)
+                            {
+                                let other = match previous {
+                                    DayRule::Off(i) | DayRule::Work(i) => &next.festivals[i].name,
+                                };
+                                errors.push(
+                                    Diagnostic::at_span(
+                                        file,
+                                        text,
+                                        entry.span().start,
+                                        format!("{} is listed twice (also under {other})", format_day(day)),
+                                    )
+                                    .fix("list each day once, either as off or as work"),
+                                );
                             }
                             next.day_year.insert(day, y);
                         }

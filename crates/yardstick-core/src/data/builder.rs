@@ -228,15 +228,15 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn check_role<'t>(&self, name: &str, p: Parsed<'t>) -> Result<Parsed<'t>, (String, String)> {
-        if self.source == Source::People && name == "role" {
-            if let Parsed::Label(role) = p {
-                if !self.roles.iter().any(|r| r == role) {
-                    return Err((
-                        format!("`{role}` is not a role"),
-                        format!("use one of {} or declare it under [organisation] custom_roles", self.roles.join(", ")),
-                    ));
-                }
-            }
+        if self.source == Source::People
+            && name == "role"
+            && let Parsed::Label(role) = p
+            && !self.roles.iter().any(|r| r == role)
+        {
+            return Err((
+                format!("`{role}` is not a role"),
+                format!("use one of {} or declare it under [organisation] custom_roles", self.roles.join(", ")),
+            ));
         }
         Ok(p)
     }
@@ -271,27 +271,27 @@ impl<'a> BatchBuilder<'a> {
                 self.def.field_index(check.earlier).expect("schema"),
                 self.def.field_index(check.later).expect("schema"),
             );
-            if let (Parsed::Int(x), Parsed::Int(y)) = (parsed[a], parsed[b]) {
-                if y < x {
-                    let is_time = self.def.fields[a].ty == FieldType::Instant;
-                    let (message, fix) = if is_time {
-                        (
-                            format!("{} is before {}", check.later, check.earlier),
-                            format!("correct {} or {}; {} cannot come first", check.later, check.earlier, check.later),
-                        )
-                    } else {
-                        (
-                            format!("{} is larger than {}", check.earlier, check.later),
-                            format!("{} must not exceed {}", check.earlier, check.later),
-                        )
-                    };
-                    errors.push(FieldError {
-                        cell: self.positions[b].unwrap_or(0),
-                        field: check.later.into(),
-                        message,
-                        fix,
-                    });
-                }
+            if let (Parsed::Int(x), Parsed::Int(y)) = (parsed[a], parsed[b])
+                && y < x
+            {
+                let is_time = self.def.fields[a].ty == FieldType::Instant;
+                let (message, fix) = if is_time {
+                    (
+                        format!("{} is before {}", check.later, check.earlier),
+                        format!("correct {} or {}; {} cannot come first", check.later, check.earlier, check.later),
+                    )
+                } else {
+                    (
+                        format!("{} is larger than {}", check.earlier, check.later),
+                        format!("{} must not exceed {}", check.earlier, check.later),
+                    )
+                };
+                errors.push(FieldError {
+                    cell: self.positions[b].unwrap_or(0),
+                    field: check.later.into(),
+                    message,
+                    fix,
+                });
             }
         }
     }

@@ -45,12 +45,12 @@ impl Dataset {
     /// into the dataset's key space here.
     pub fn append_batch(&mut self, source: Source, mut batch: RowBatch) {
         for (field, def) in source.def().fields.iter().enumerate() {
-            if let FieldType::Key(KeySpace::Customers) = def.ty {
-                if let BatchColumn::Coded { codes, labels } = &batch.columns[field] {
-                    let remap: Vec<i64> = labels.iter().map(|l| self.customers.intern(l).0 as i64).collect();
-                    let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
-                    batch.columns[field] = BatchColumn::Ints(ints);
-                }
+            if let FieldType::Key(KeySpace::Customers) = def.ty
+                && let BatchColumn::Coded { codes, labels } = &batch.columns[field]
+            {
+                let remap: Vec<i64> = labels.iter().map(|l| self.customers.intern(l).0 as i64).collect();
+                let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
+                batch.columns[field] = BatchColumn::Ints(ints);
             }
         }
         self.tables[source.index()].append_batch(batch);

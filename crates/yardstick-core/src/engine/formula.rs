@@ -58,7 +58,7 @@ fn eval(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> MetricValue {
             };
             match (part(&args[0]), part(&args[1])) {
                 (Some(a), Some(b)) if a.is_integer() && b.is_integer() => MetricValue::ratio(a.num, b.num, 1),
-                (Some(a), Some(b)) => MetricValue::plain(a.div(b)),
+                (Some(a), Some(b)) => MetricValue::plain(a.checked_div(b)),
                 _ => MetricValue::plain(None),
             }
         }
@@ -76,10 +76,10 @@ fn value(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> Option<Ratio
         Expr::Binary(op, a, b, _) => {
             let (a, b) = (value(a, lookup)?, value(b, lookup)?);
             match op {
-                BinaryOp::Add => a.add(b),
-                BinaryOp::Sub => a.sub(b),
-                BinaryOp::Mul => a.mul(b),
-                BinaryOp::Div => a.div(b),
+                BinaryOp::Add => a.checked_add(b),
+                BinaryOp::Sub => a.checked_sub(b),
+                BinaryOp::Mul => a.checked_mul(b),
+                BinaryOp::Div => a.checked_div(b),
                 _ => None,
             }
         }

@@ -181,11 +181,11 @@ impl<'a> Engine<'a> {
                         Derived::None => *value,
                         Derived::Change => {
                             let previous = v[period_index[&p.previous()]].get(subject).and_then(|x| x.value);
-                            MetricValue::plain(value.value.zip(previous).and_then(|(a, b)| a.sub(b)))
+                            MetricValue::plain(value.value.zip(previous).and_then(|(a, b)| a.checked_sub(b)))
                         }
                         Derived::Attainment => {
                             let target = self.target(m).and_then(rational_of_f64);
-                            MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.div(t)))
+                            MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.checked_div(t)))
                         }
                     };
                     rows.push(ResultRow { period: *p, subject: *subject, metric: out_id.clone(), value });

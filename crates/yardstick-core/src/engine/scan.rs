@@ -279,10 +279,10 @@ fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
 #[inline]
 fn in_population(metric: &PlannedMetric, ev: &Evaluator, i: usize) -> bool {
     let c = &metric.compiled;
-    if let Some(f) = c.filter {
-        if ev.values(f)[i] != 1 {
-            return false;
-        }
+    if let Some(f) = c.filter
+        && ev.values(f)[i] != 1
+    {
+        return false;
     }
     if c.exclusions.iter().any(|&e| ev.values(e)[i] == 1) {
         return false;

@@ -37,22 +37,22 @@ impl Rational {
         self.den == 1
     }
 
-    pub fn add(self, o: Rational) -> Option<Rational> {
+    pub fn checked_add(self, o: Rational) -> Option<Rational> {
         Rational::new(
             self.num.checked_mul(o.den)?.checked_add(o.num.checked_mul(self.den)?)?,
             self.den.checked_mul(o.den)?,
         )
     }
 
-    pub fn sub(self, o: Rational) -> Option<Rational> {
-        self.add(Rational { num: -o.num, den: o.den })
+    pub fn checked_sub(self, o: Rational) -> Option<Rational> {
+        self.checked_add(Rational { num: -o.num, den: o.den })
     }
 
-    pub fn mul(self, o: Rational) -> Option<Rational> {
+    pub fn checked_mul(self, o: Rational) -> Option<Rational> {
         Rational::new(self.num.checked_mul(o.num)?, self.den.checked_mul(o.den)?)
     }
 
-    pub fn div(self, o: Rational) -> Option<Rational> {
+    pub fn checked_div(self, o: Rational) -> Option<Rational> {
         Rational::new(self.num.checked_mul(o.den)?, self.den.checked_mul(o.num)?)
     }
 
@@ -137,9 +137,9 @@ mod tests {
     fn arithmetic_stays_exact() {
         let a = Rational::new(1, 3).unwrap();
         let b = Rational::new(1, 6).unwrap();
-        assert_eq!(a.add(b), Rational::new(1, 2));
-        assert_eq!(a.sub(b), Rational::new(1, 6));
-        assert_eq!(a.div(b), Rational::new(2, 1));
-        assert_eq!(a.div(Rational::int(0)), None);
+        assert_eq!(a.checked_add(b), Rational::new(1, 2));
+        assert_eq!(a.checked_sub(b), Rational::new(1, 6));
+        assert_eq!(a.checked_div(b), Rational::new(2, 1));
+        assert_eq!(a.checked_div(Rational::int(0)), None);
     }
 }

@@ -368,18 +368,18 @@ impl Compiler<'_> {
         match ty {
             Ty::Code(source, field) => {
                 let def = &source.def().fields[field as usize];
-                if let FieldType::Enum(values) = def.ty {
-                    if !values.contains(&label) {
-                        return err(
-                            span,
-                            format!(
-                                "'{label}' is not a value of {}.{}; expected one of {}",
-                                source.name(),
-                                def.name,
-                                values.join(", ")
-                            ),
-                        );
-                    }
+                if let FieldType::Enum(values) = def.ty
+                    && !values.contains(&label)
+                {
+                    return err(
+                        span,
+                        format!(
+                            "'{label}' is not a value of {}.{}; expected one of {}",
+                            source.name(),
+                            def.name,
+                            values.join(", ")
+                        ),
+                    );
                 }
                 Ok(self.data.table(source).code_of(field as usize, label).unwrap_or(NO_MATCH))
             }
@@ -477,43 +477,44 @@ impl Compiler<'_> {
         let mut upper: Option<(NodeId, bool)> = None;
         let mut residual: Vec<&Expr> = Vec::new();
         for c in conjuncts {
-            if let Expr::Binary(op, a, b, _) = c {
-                if op.is_comparison() && *op != BinaryOp::Ne {
-                    let (inner_side, outer_side, op) = match (inner_field(a, inner), inner_field(b, inner)) {
-                        (Some(f), None) if is_outer_only(b) => (Some(f), b, *op),
-                        (None, Some(f)) if is_outer_only(a) => (Some(f), a, flip(*op)),
-                        _ => (None, a, *op),
-                    };
-                    if let Some(field) = inner_side {
-                        let fdef = &inner.def().fields[field as usize];
-                        let fty = field_type(inner, field, fdef.ty);
-                        let (outer_node, oty) = self.node(prog, outer_side, Mode::OuterOnly)?;
-                        if op == BinaryOp::Eq
-                            && key.is_none()
-                            && matches!(fty, Ty::Row(_) | Ty::Key(_) | Ty::Code(..) | Ty::Int)
-                        {
-                            if unify(fty, oty) != Some(fty) {
-                                return err(c.span(), format!("cannot join a {} with a {}", fty.name(), oty.name()));
-                            }
-                            key = Some((field, outer_node));
-                            continue;
+            if let Expr::Binary(op, a, b, _) = c
+                && op.is_comparison()
+                && *op != BinaryOp::Ne
+            {
+                let (inner_side, outer_side, op) = match (inner_field(a, inner), inner_field(b, inner)) {
+                    (Some(f), None) if is_outer_only(b) => (Some(f), b, *op),
+                    (None, Some(f)) if is_outer_only(a) => (Some(f), a, flip(*op)),
+                    _ => (None, a, *op),
+                };
+                if let Some(field) = inner_side {
+                    let fdef = &inner.def().fields[field as usize];
+                    let fty = field_type(inner, field, fdef.ty);
+                    let (outer_node, oty) = self.node(prog, outer_side, Mode::OuterOnly)?;
+                    if op == BinaryOp::Eq
+                        && key.is_none()
+                        && matches!(fty, Ty::Row(_) | Ty::Key(_) | Ty::Code(..) | Ty::Int)
+                    {
+                        if unify(fty, oty) != Some(fty) {
+                            return err(c.span(), format!("cannot join a {} with a {}", fty.name(), oty.name()));
                         }
-                        if fty == Ty::Instant
-                            && oty == Ty::Instant
-                            && op != BinaryOp::Eq
-                            && time_field.is_none_or(|t| t == field)
-                        {
-                            let bound = match op {
-                                BinaryOp::Gt => (&mut lower, false),
-                                BinaryOp::Ge => (&mut lower, true),
-                                BinaryOp::Lt => (&mut upper, false),
-                                _ => (&mut upper, true),
-                            };
-                            if bound.0.is_none() {
-                                *bound.0 = Some((outer_node, bound.1));
-                                time_field = Some(field);
-                                continue;
-                            }
+                        key = Some((field, outer_node));
+                        continue;
+                    }
+                    if fty == Ty::Instant
+                        && oty == Ty::Instant
+                        && op != BinaryOp::Eq
+                        && time_field.is_none_or(|t| t == field)
+                    {
+                        let bound = match op {
+                            BinaryOp::Gt => (&mut lower, false),
+                            BinaryOp::Ge => (&mut lower, true),
+                            BinaryOp::Lt => (&mut upper, false),
+                            _ => (&mut upper, true),
+                        };
+                        if bound.0.is_none() {
+                            *bound.0 = Some((outer_node, bound.1));
+                            time_field = Some(field);
+                            continue;
                         }
                     }
                 }

@@ -8,7 +8,6 @@ use super::compile::MICROS;
 use super::program::{ExistsPlan, Node, NodeId, Program, Side};
 use crate::calendar::BusinessClock;
 use crate::data::{Dataset, NULL, Org, Table};
-use crate::schema::Source;
 
 /// The business clocks of the organisation: one per team (inherited from the parent when
 /// a team has none of its own) and the organisation's default.
@@ -307,7 +306,7 @@ fn probe(
         let inner_row = idx.rows[group.start + j] as usize;
         let ok = match plan.residual {
             None => true,
-            Some(id) => eval_residual(prog, env, inner, outer, plan.inner, id, inner_row, outer_row) == 1,
+            Some(id) => eval_residual(prog, env, inner, outer, id, inner_row, outer_row) == 1,
         };
         if ok {
             return true;
@@ -323,12 +322,11 @@ fn eval_residual(
     env: &Env,
     inner: &Table,
     outer: &Table,
-    inner_source: Source,
     id: NodeId,
     inner_row: usize,
     outer_row: usize,
 ) -> i64 {
-    let ev = |id: NodeId| eval_residual(prog, env, inner, outer, inner_source, id, inner_row, outer_row);
+    let ev = |id: NodeId| eval_residual(prog, env, inner, outer, id, inner_row, outer_row);
     match &prog.residual[id as usize] {
         Node::Const(v) => *v,
         Node::Field { side: Side::Row, field } => field_value(inner, *field, inner_row),

@@ -469,14 +469,14 @@ impl Reader<'_> {
                 "add or remove live = \"[from, to)\"",
             );
         }
-        if let Some(expand) = &doc.expand {
-            if !matches!(def.field(expand.get_ref()).map(|f| f.ty), Some(FieldType::Category | FieldType::Enum(_))) {
-                return self.error(
-                    expand.span().start,
-                    format!("`{}` is not a label field of {}", expand.get_ref(), def.name),
-                    "expand over a category field such as item",
-                );
-            }
+        if let Some(expand) = &doc.expand
+            && !matches!(def.field(expand.get_ref()).map(|f| f.ty), Some(FieldType::Category | FieldType::Enum(_)))
+        {
+            return self.error(
+                expand.span().start,
+                format!("`{}` is not a label field of {}", expand.get_ref(), def.name),
+                "expand over a category field such as item",
+            );
         }
         let min_distinct = match &doc.min_distinct {
             None => None,
