@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 
 use memchr::memchr_iter;
+
+use crate::tokenize::Records;
 use rayon::prelude::*;
 use yardstick_core::data::{BatchBuilder, Dataset, RowBatch, map_header};
 use yardstick_core::diag::Diagnostic;
@@ -118,131 +120,59 @@ fn memchr2_pos(hay: &[u8]) -> Option<usize> {
     memchr::memchr2(b'"', b'\n', hay)
 }
 
-/// Reads every record of `text` (a chunk) into `builder`, reporting bad rows. Returns the
-/// number of data rows seen.
-fn parse_chunk(
-    text: &[u8],
-    first_line: usize,
-    file: &str,
-    header: &[String],
-    builder: &mut BatchBuilder,
-    diags: &mut Vec<Diagnostic>,
-    lines: &mut Vec<u32>,
-) -> usize {
-    let mut reader = csv_core::Reader::new();
-    let mut output = vec![0u8; 4096];
-    let mut ends = vec![0usize; header.len().max(1) + 8];
-    let (mut pos, mut record_start) = (0usize, 0usize);
-    let mut line = first_line;
-    let (mut out_len, mut end_len) = (0usize, 0usize);
+/// Reads every record of `text` (a chunk) into `builder`, reporting bad rows and noting
+/// the line of every accepted row. Returns the number of data rows seen.
+fn parse_chunk(text: &str, first_line: usize, file: &str, header: &[String], builder: &mut BatchBuilder, diags: &mut Vec<Diagnostic>, lines: &mut Vec<u32>) -> usize {
+    let mut records = Records::new(text, first_line);
     let mut rows = 0;
-    loop {
-        let (result, nin, nout, nend) = reader.read_record(&text[pos..], &mut output[out_len..], &mut ends[end_len..]);
-        // csv-core reports field ends from the start of the record, across calls.
-        pos += nin;
-        out_len += nout;
-        end_len += nend;
-        match result {
-            csv_core::ReadRecordResult::InputEmpty => {
-                if pos < text.len() {
-                    continue;
-                }
-                // An empty input now signals the end of the chunk: the next call flushes a
-                // last record without a line break.
-                let (result, _, nout, nend) = reader.read_record(&[], &mut output[out_len..], &mut ends[end_len..]);
-                out_len += nout;
-                end_len += nend;
-                if !matches!(result, csv_core::ReadRecordResult::Record) {
-                    break;
-                }
-            }
-            csv_core::ReadRecordResult::OutputFull => {
-                let n = output.len();
-                output.resize(n * 2, 0);
+    while let Some(record) = records.next_record() {
+        rows += 1;
+        let line = match record {
+            Ok(line) => line,
+            Err(e) => {
+                diags.push(Diagnostic::error(file, e.line, e.column, e.message).fix("check the quotes of this row"));
                 continue;
             }
-            csv_core::ReadRecordResult::OutputEndsFull => {
-                let n = ends.len();
-                ends.resize(n * 2, 0);
-                continue;
-            }
-            csv_core::ReadRecordResult::End => break,
-            csv_core::ReadRecordResult::Record => {}
+        };
+        let n = records.n_fields();
+        // Cells on the stack: no allocation per row for up to 64 fields.
+        let mut stack = [""; 64];
+        let mut heap = Vec::new();
+        let cells: &mut [&str] = if n <= stack.len() {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, "");
+            &mut heap
+        };
+        for (k, cell) in cells.iter_mut().enumerate() {
+            *cell = records.cell(k);
         }
-        let consumed = &text[record_start..pos];
-        let record_line = line + leading_blank_lines(consumed);
-        line += memchr_iter(b'\n', consumed).count();
-        record_start = pos;
-        let is_blank = end_len <= 1 && out_len == 0;
-        if !is_blank {
-            rows += 1;
-            // Cells on the stack: no allocation per row for up to 64 fields.
-            let mut stack = [""; 64];
-            let mut heap = Vec::new();
-            let cells: &mut [&str] = if end_len <= stack.len() {
-                &mut stack[..end_len]
-            } else {
-                heap.resize(end_len, "");
-                &mut heap
-            };
-            let mut prev = 0;
-            for (cell, &e) in cells.iter_mut().zip(&ends[..end_len]) {
-                // The chunk is valid UTF-8 and fields end at delimiters or quotes.
-                *cell = std::str::from_utf8(&output[prev..e]).unwrap_or("");
-                prev = e;
-            }
-            let cells: &[&str] = cells;
-            if cells.len() != header.len() {
-                diags.push(
-                    Diagnostic::error(
-                        file,
-                        record_line,
-                        cells.len().min(header.len()) + 1,
-                        format!("the row has {} fields, the header {}", cells.len(), header.len()),
-                    )
+        if n != header.len() {
+            diags.push(
+                Diagnostic::error(file, line, n.min(header.len()) + 1, format!("the row has {n} fields, the header {}", header.len()))
                     .fix("check for a missing or extra comma, or an unquoted comma inside a value"),
-                );
-            } else {
-                match builder.push_row(cells) {
-                    Ok(()) => lines.push(record_line as u32),
-                    Err(errors) => {
-                        for e in errors {
-                            diags.push(
-                                Diagnostic::error(file, record_line, e.cell + 1, e.message).field(e.field).fix(e.fix),
-                            );
-                        }
-                    }
+            );
+            continue;
+        }
+        match builder.push_row(cells) {
+            Ok(()) => lines.push(line as u32),
+            Err(errors) => {
+                for e in errors {
+                    diags.push(Diagnostic::error(file, line, e.cell + 1, e.message).field(e.field).fix(e.fix));
                 }
             }
-        }
-        out_len = 0;
-        end_len = 0;
-        if pos >= text.len() && matches!(result, csv_core::ReadRecordResult::InputEmpty) {
-            break;
         }
     }
     rows
 }
 
-/// Newlines before the first non-newline byte (blank lines skipped by the tokenizer).
-fn leading_blank_lines(consumed: &[u8]) -> usize {
-    consumed.iter().take_while(|&&b| b == b'\n' || b == b'\r').filter(|&&b| b == b'\n').count()
-}
-
 /// Parses the header line; returns the column names and the byte offset of the body.
-fn read_header(text: &[u8]) -> (Vec<String>, usize) {
-    let mut reader = csv_core::Reader::new();
-    let mut output = vec![0u8; text.len().clamp(64, 1 << 16)];
-    let mut ends = vec![0usize; 256];
-    let (_, nin, nout, nend) = reader.read_record(text, &mut output, &mut ends);
-    let mut names = Vec::new();
-    let mut prev = 0;
-    for &e in &ends[..nend] {
-        names.push(String::from_utf8_lossy(&output[prev..e]).into_owned());
-        prev = e;
+fn read_header(text: &str) -> (Vec<String>, usize) {
+    let mut records = Records::new(text, 1);
+    match records.next_record() {
+        Some(Ok(_)) => ((0..records.n_fields()).map(|k| records.cell(k).to_string()).collect(), records.offset()),
+        _ => (Vec::new(), text.len()),
     }
-    let _ = nout;
-    (names, nin)
 }
 
 /// A file parsed into batches (in file order) with the line of every accepted row.
@@ -285,8 +215,7 @@ pub(crate) fn parse_csv_in_chunks(
         }
     };
     report.encoding = encoding;
-    let text = text.as_bytes();
-    let (header, body_start) = read_header(text);
+    let (header, body_start) = read_header(&text);
     let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let columns = match map_header(source, &header_refs, &options.ignore_columns) {
         Ok(c) => c,
@@ -297,9 +226,9 @@ pub(crate) fn parse_csv_in_chunks(
             return Parsed { batches: Vec::new(), report };
         }
     };
-    let header_lines = memchr_iter(b'\n', &text[..body_start]).count();
+    let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
     let body = &text[body_start..];
-    let parts = chunks(body, 1 + header_lines, chunk_bytes);
+    let parts = chunks(body.as_bytes(), 1 + header_lines, chunk_bytes);
     let results: Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)> = parts
         .par_iter()
         .map(|&(start, end, line)| {

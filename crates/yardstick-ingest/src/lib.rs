@@ -3,6 +3,7 @@
 
 mod csv;
 mod memberships;
+mod tokenize;
 
 use std::path::{Path, PathBuf};
 

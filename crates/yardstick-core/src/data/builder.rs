@@ -2,10 +2,9 @@
 //! resolves references against the records already loaded, applies row checks, and keeps a
 //! bad row out whole, saying which field was wrong, why, and how to fix it.
 
-use std::collections::HashMap;
-
 use super::Dataset;
 use super::column::{NULL, TextColumn};
+use super::interner::Interner;
 use super::table::{BatchColumn, RowBatch};
 use crate::period::{PERIOD_FORMAT_HINT, Period};
 use crate::schema::{FieldType, Source, TableDef};
@@ -30,27 +29,9 @@ enum Parsed<'t> {
     Text(&'t str),
 }
 
-#[derive(Default)]
-struct LocalDict {
-    labels: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl LocalDict {
-    fn code(&mut self, label: &str) -> i64 {
-        if let Some(&c) = self.index.get(label) {
-            return c as i64;
-        }
-        let c = self.labels.len() as u32;
-        self.labels.push(label.to_string());
-        self.index.insert(label.to_string(), c);
-        c as i64
-    }
-}
-
 enum Builder {
     Ints(Vec<i64>),
-    Coded(Vec<i64>, LocalDict),
+    Coded(Vec<i64>, Interner),
     Text(TextColumn),
 }
 
@@ -92,10 +73,9 @@ impl<'a> BatchBuilder<'a> {
             .fields
             .iter()
             .map(|f| match f.ty {
-                FieldType::Id | FieldType::Text => Builder::Text(TextColumn::default()),
-                FieldType::Enum(_) | FieldType::Category | FieldType::Period | FieldType::Key(_) => {
-                    Builder::Coded(Vec::new(), LocalDict::default())
-                }
+                FieldType::Text => Builder::Text(TextColumn::default()),
+                FieldType::Id | FieldType::Key(_) => Builder::Coded(Vec::new(), Interner::new()),
+                FieldType::Enum(_) | FieldType::Category | FieldType::Period => Builder::Coded(Vec::new(), Interner::default()),
                 _ => Builder::Ints(Vec::new()),
             })
             .collect();
@@ -158,7 +138,7 @@ impl<'a> BatchBuilder<'a> {
             match (&mut self.builders[f], *p) {
                 (Builder::Ints(v), Parsed::Int(x)) => v.push(x),
                 (Builder::Ints(v), _) => v.push(NULL),
-                (Builder::Coded(v, dict), Parsed::Label(l)) => v.push(dict.code(l)),
+                (Builder::Coded(v, dict), Parsed::Label(l)) => v.push(dict.intern(l).0 as i64),
                 (Builder::Coded(v, _), _) => v.push(NULL),
                 (Builder::Text(t), Parsed::Text(s)) => t.push(Some(s)),
                 (Builder::Text(t), _) => t.push(None),
@@ -177,7 +157,7 @@ impl<'a> BatchBuilder<'a> {
     ) -> Result<Parsed<'t>, (String, String)> {
         match ty {
             FieldType::Id | FieldType::Category => {
-                Ok(if ty == FieldType::Id { Parsed::Text(text) } else { Parsed::Label(text) })
+                Ok(Parsed::Label(text))
             }
             FieldType::Text => Ok(Parsed::Text(raw)),
             FieldType::Key(_) => Ok(Parsed::Label(text)),
@@ -302,7 +282,7 @@ impl<'a> BatchBuilder<'a> {
             .into_iter()
             .map(|b| match b {
                 Builder::Ints(v) => BatchColumn::Ints(v),
-                Builder::Coded(codes, dict) => BatchColumn::Coded { codes, labels: dict.labels },
+                Builder::Coded(codes, labels) => BatchColumn::Coded { codes, labels },
                 Builder::Text(t) => BatchColumn::Text(t),
             })
             .collect();

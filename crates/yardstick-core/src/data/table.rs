@@ -84,7 +84,7 @@ pub enum BatchColumn {
     /// Codes into the batch's own dictionary `labels` (NULL for empty).
     Coded {
         codes: Vec<i64>,
-        labels: Vec<String>,
+        labels: Interner,
     },
     Text(TextColumn),
 }
@@ -294,9 +294,8 @@ impl Table {
     pub fn append_batch(&mut self, batch: RowBatch) {
         let n = batch.len;
         let first_new = self.len;
-        let targets: Vec<u32> = (0..n).map(|i| self.locate_batch_row(&batch, i) as u32).collect();
-        let n_new =
-            targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
+        let targets = self.batch_targets(&batch);
+        let n_new = targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
         let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);
         for (field, bc) in batch.columns.into_iter().enumerate() {
             let column = &mut self.columns[field];
@@ -304,21 +303,17 @@ impl Table {
                 (_, Column::Id(_)) => None,
                 (BatchColumn::Ints(v), Column::Int(_)) => Some(v),
                 (BatchColumn::Coded { codes, labels }, Column::Coded { dict, .. }) => {
-                    let remap: Vec<i64> = labels.iter().map(|l| dict.intern(l).0 as i64).collect();
+                    let remap: Vec<i64> = (0..labels.len() as u32).map(|c| dict.intern_from(&labels, c).0 as i64).collect();
                     Some(codes.into_iter().map(|c| if c == NULL { NULL } else { remap[c as usize] }).collect())
                 }
                 (BatchColumn::Text(t), Column::Text(col)) => {
-                    if contiguous {
-                        for i in 0..n {
-                            col.push(t.get(i));
-                        }
-                    } else {
+                    if !contiguous {
                         for _ in 0..n_new {
                             col.push(None);
                         }
-                        for (i, &row) in targets.iter().enumerate() {
-                            col.set(row as usize, t.get(i));
-                        }
+                    }
+                    for (i, &row) in targets.iter().enumerate() {
+                        if contiguous { col.push(t.get(i)) } else { col.set(row as usize, t.get(i)) }
                     }
                     None
                 }
@@ -338,24 +333,25 @@ impl Table {
         self.len += n_new;
     }
 
-    fn locate_batch_row(&mut self, batch: &RowBatch, i: usize) -> usize {
+    /// The row each batch row goes to (new keys get the next free rows, in order).
+    fn batch_targets(&mut self, batch: &RowBatch) -> Vec<u32> {
         match &mut self.key {
             KeyIndex::Id(field) => {
-                let BatchColumn::Text(keys) = &batch.columns[*field] else { panic!("id column") };
-                let key = keys.get(i).expect("a row needs its id");
+                let BatchColumn::Coded { codes, labels } = &batch.columns[*field] else { panic!("the id column of a batch is coded") };
                 let Column::Id(ids) = &mut self.columns[*field] else { unreachable!("key field is an Id column") };
-                ids.intern(key).0 as usize
+                ids.reserve(labels.len());
+                let remap: Vec<u32> = (0..labels.len() as u32).map(|c| ids.intern_from(labels, c).0).collect();
+                codes.iter().map(|&c| remap[c as usize]).collect()
             }
-            KeyIndex::Composite { fields, index } => {
-                let key: Vec<i64> = fields
-                    .iter()
-                    .map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL })
-                    .collect();
-                // Every row has one key, so the index size is the row count including the
-                // rows this batch has added so far.
-                let next = index.len() as u32;
-                *index.entry(key).or_insert(next) as usize
-            }
+            KeyIndex::Composite { fields, index } => (0..batch.len)
+                .map(|i| {
+                    let key: Vec<i64> = fields.iter().map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL }).collect();
+                    // Every row has one key, so the index size is the row count including the
+                    // rows this batch has added so far.
+                    let next = index.len() as u32;
+                    *index.entry(key).or_insert(next)
+                })
+                .collect(),
         }
     }
 

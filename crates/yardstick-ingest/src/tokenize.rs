@@ -1,0 +1,188 @@
+//! A zero-copy CSV tokenizer over text already known to be UTF-8 (RFC 4180: `,` separates,
+//! `"` quotes, `""` is a quote inside quotes, records end with `\n` or `\r\n`; blank lines
+//! are skipped). Unquoted and simply quoted fields are slices of the input; only fields
+//! with doubled quotes are copied.
+
+/// One field: a range of the input, or an unescaped copy in the record's scratch space.
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    Slice(usize, usize),
+    Scratch(usize, usize),
+}
+
+/// Reads records one by one.
+pub struct Records<'t> {
+    text: &'t str,
+    at: usize,
+    /// 1-based line of `at`.
+    line: usize,
+    fields: Vec<Field>,
+    scratch: String,
+}
+
+/// A problem with the CSV structure itself (not a field's value).
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenError {
+    pub line: usize,
+    pub column: usize,
+    pub message: &'static str,
+}
+
+impl<'t> Records<'t> {
+    pub fn new(text: &'t str, first_line: usize) -> Records<'t> {
+        Records { text, at: 0, line: first_line, fields: Vec::with_capacity(32), scratch: String::new() }
+    }
+
+    /// Reads the next record and returns its line; `None` at the end. Its fields are then
+    /// [`Records::n_fields`] and [`Records::cell`].
+    pub fn next_record(&mut self) -> Option<Result<usize, TokenError>> {
+        let b = self.text.as_bytes();
+        let n = b.len();
+        // Skip blank lines.
+        while self.at < n && (b[self.at] == b'\n' || b[self.at] == b'\r') {
+            if b[self.at] == b'\n' {
+                self.line += 1;
+            }
+            self.at += 1;
+        }
+        if self.at >= n {
+            return None;
+        }
+        let record_line = self.line;
+        self.fields.clear();
+        self.scratch.clear();
+        let mut i = self.at;
+        loop {
+            if i < n && b[i] == b'"' {
+                let start = i + 1;
+                let mut j = start;
+                let mut escaped = false;
+                let end = loop {
+                    match memchr::memchr(b'"', &b[j..]) {
+                        None => {
+                            self.at = n;
+                            return Some(Err(TokenError { line: record_line, column: self.fields.len() + 1, message: "a quoted value is never closed: add the closing \"" }));
+                        }
+                        Some(off) => {
+                            let q = j + off;
+                            if q + 1 < n && b[q + 1] == b'"' {
+                                escaped = true;
+                                j = q + 2;
+                            } else {
+                                break q;
+                            }
+                        }
+                    }
+                };
+                self.line += memchr::memchr_iter(b'\n', &b[start..end]).count();
+                if escaped {
+                    let s0 = self.scratch.len();
+                    self.scratch.push_str(&self.text[start..end].replace("\"\"", "\""));
+                    self.fields.push(Field::Scratch(s0, self.scratch.len()));
+                } else {
+                    self.fields.push(Field::Slice(start, end));
+                }
+                i = end + 1;
+                if i < n && !matches!(b[i], b',' | b'\n' | b'\r') {
+                    self.skip_record(i);
+                    return Some(Err(TokenError { line: record_line, column: self.fields.len(), message: "text after a closing quote: quote the whole value" }));
+                }
+            } else {
+                let start = i;
+                while i < n && !matches!(b[i], b',' | b'\n' | b'\r') {
+                    i += 1;
+                }
+                self.fields.push(Field::Slice(start, i));
+            }
+            if i >= n {
+                self.at = n;
+                break;
+            }
+            match b[i] {
+                b',' => i += 1,
+                b'\r' => {
+                    i += 1;
+                    if i < n && b[i] == b'\n' {
+                        i += 1;
+                    }
+                    self.line += 1;
+                    self.at = i;
+                    break;
+                }
+                _ => {
+                    self.line += 1;
+                    self.at = i + 1;
+                    break;
+                }
+            }
+        }
+        Some(Ok(record_line))
+    }
+
+    /// Byte offset of the next unread record.
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+
+    pub fn n_fields(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn cell(&self, k: usize) -> &str {
+        match self.fields[k] {
+            Field::Slice(a, z) => &self.text[a..z],
+            Field::Scratch(a, z) => &self.scratch[a..z],
+        }
+    }
+
+    /// Skips to the start of the next line (after a malformed record).
+    fn skip_record(&mut self, from: usize) {
+        let b = self.text.as_bytes();
+        match memchr::memchr(b'\n', &b[from..]) {
+            Some(off) => {
+                self.at = from + off + 1;
+                self.line += 1;
+            }
+            None => self.at = b.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<(usize, Vec<String>)> {
+        let mut r = Records::new(text, 1);
+        let mut out = Vec::new();
+        while let Some(x) = r.next_record() {
+            let line = x.unwrap();
+            out.push((line, (0..r.n_fields()).map(|k| r.cell(k).to_string()).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn quoting_line_endings_and_blank_lines() {
+        let text = "a,b,c\r\n\r\n\"x, y\",\"多行\n文本\",\"say \"\"hi\"\"\"\nlast,,\n\n";
+        assert_eq!(
+            all(text),
+            vec![
+                (1, vec!["a".into(), "b".into(), "c".into()]),
+                (3, vec!["x, y".into(), "多行\n文本".into(), "say \"hi\"".into()]),
+                (5, vec!["last".into(), "".into(), "".into()]),
+            ]
+        );
+        assert_eq!(all("no,newline"), vec![(1, vec!["no".into(), "newline".into()])]);
+        assert_eq!(all("\"\",x\n"), vec![(1, vec!["".into(), "x".into()])]);
+    }
+
+    #[test]
+    fn malformed_quotes_are_errors_with_positions() {
+        let mut r = Records::new("a,\"open\nmore\n", 7);
+        assert_eq!(r.next_record().unwrap().unwrap_err(), TokenError { line: 7, column: 2, message: "a quoted value is never closed: add the closing \"" });
+        let mut r = Records::new("a,\"x\"y,z\nok\n", 1);
+        assert!(r.next_record().unwrap().is_err());
+        assert_eq!(r.next_record().unwrap().unwrap(), 2);
+    }
+}
