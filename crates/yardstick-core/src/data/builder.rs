@@ -49,6 +49,11 @@ pub struct BatchBuilder<'a> {
     builders: Vec<Builder>,
     len: usize,
     roles: Vec<String>,
+    /// Field indices resolved once: order checks `(earlier, later, is_time)`, the people
+    /// `role` field, and the `ticket_id` field with the fields defaulted from the ticket.
+    checks: Vec<(usize, usize, bool)>,
+    role_field: Option<usize>,
+    ticket_defaults: Option<(usize, Vec<(usize, usize)>)>,
 }
 
 /// The widest table has 19 fields.
@@ -80,11 +85,27 @@ impl<'a> BatchBuilder<'a> {
             })
             .collect();
         let roles = crate::schema::ROLES.iter().map(|r| r.to_string()).chain(custom_roles.iter().cloned()).collect();
-        BatchBuilder { source, def, data, tz, columns, positions, builders, len: 0, roles }
+        let field = |name: &str| def.field_index(name).expect("schema field");
+        let checks = def.order_checks.iter().map(|c| (field(c.earlier), field(c.later), def.field(c.earlier).is_some_and(|f| f.ty == FieldType::Instant))).collect();
+        let role_field = (source == Source::People).then(|| field("role"));
+        let tickets = Source::Tickets.def();
+        let ticket_defaults = (!def.defaults_from_ticket.is_empty())
+            .then(|| (field("ticket_id"), def.defaults_from_ticket.iter().map(|n| (field(n), tickets.field_index(n).expect("tickets have it"))).collect()));
+        BatchBuilder { source, def, data, tz, columns, positions, builders, len: 0, roles, checks, role_field, ticket_defaults }
     }
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Reserves room for `rows` more rows.
+    pub fn reserve(&mut self, rows: usize) {
+        for b in &mut self.builders {
+            match b {
+                Builder::Ints(v) | Builder::Coded(v, _) => v.reserve(rows),
+                Builder::Text(_) => {}
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -109,7 +130,7 @@ impl<'a> BatchBuilder<'a> {
                 continue;
             };
             let raw = cells.get(cell).copied().unwrap_or("");
-            let text = raw.trim();
+            let text = trim(raw);
             if text.is_empty() {
                 if field.required {
                     errors.push(FieldError {
@@ -121,7 +142,7 @@ impl<'a> BatchBuilder<'a> {
                 }
                 continue;
             }
-            match self.parse(field.ty, field.name, text, raw) {
+            match self.parse(field.ty, field.name, text, raw).and_then(|p| if Some(f) == self.role_field { self.check_role(p) } else { Ok(p) }) {
                 Ok(p) => parsed[f] = p,
                 Err((message, fix)) => errors.push(FieldError { cell, field: field.name.into(), message, fix }),
             }
@@ -204,13 +225,10 @@ impl<'a> BatchBuilder<'a> {
                 )),
             },
         }
-        .and_then(|p| self.check_role(name, p))
     }
 
-    fn check_role<'t>(&self, name: &str, p: Parsed<'t>) -> Result<Parsed<'t>, (String, String)> {
-        if self.source == Source::People
-            && name == "role"
-            && let Parsed::Label(role) = p
+    fn check_role<'t>(&self, p: Parsed<'t>) -> Result<Parsed<'t>, (String, String)> {
+        if let Parsed::Label(role) = p
             && !self.roles.iter().any(|r| r == role)
         {
             return Err((
@@ -223,20 +241,11 @@ impl<'a> BatchBuilder<'a> {
 
     /// `agent_id` of surveys and complaints defaults to the ticket's agent.
     fn defaults_from_ticket(&self, parsed: &mut [Parsed]) {
-        if self.def.defaults_from_ticket.is_empty() {
-            return;
-        }
-        let Some(ticket_field) = self.def.field_index("ticket_id") else {
-            return;
-        };
-        let Parsed::Int(ticket) = parsed[ticket_field] else {
-            return;
-        };
+        let Some((ticket_field, fields)) = &self.ticket_defaults else { return };
+        let Parsed::Int(ticket) = parsed[*ticket_field] else { return };
         let tickets = self.data.table(Source::Tickets);
-        for name in self.def.defaults_from_ticket {
-            let f = self.def.field_index(name).expect("schema");
+        for &(f, from) in fields {
             if matches!(parsed[f], Parsed::Null) {
-                let from = tickets.def().field_index(name).expect("tickets have it");
                 let v = tickets.int(from, ticket as usize);
                 if v != NULL {
                     parsed[f] = Parsed::Int(v);
@@ -246,32 +255,17 @@ impl<'a> BatchBuilder<'a> {
     }
 
     fn order_checks(&self, parsed: &[Parsed], errors: &mut Vec<FieldError>) {
-        for check in self.def.order_checks {
-            let (a, b) = (
-                self.def.field_index(check.earlier).expect("schema"),
-                self.def.field_index(check.later).expect("schema"),
-            );
+        for &(a, b, is_time) in &self.checks {
             if let (Parsed::Int(x), Parsed::Int(y)) = (parsed[a], parsed[b])
                 && y < x
             {
-                let is_time = self.def.fields[a].ty == FieldType::Instant;
+                let (earlier, later) = (self.def.fields[a].name, self.def.fields[b].name);
                 let (message, fix) = if is_time {
-                    (
-                        format!("{} is before {}", check.later, check.earlier),
-                        format!("correct {} or {}; {} cannot come first", check.later, check.earlier, check.later),
-                    )
+                    (format!("{later} is before {earlier}"), format!("correct {later} or {earlier}; {later} cannot come first"))
                 } else {
-                    (
-                        format!("{} is larger than {}", check.earlier, check.later),
-                        format!("{} must not exceed {}", check.earlier, check.later),
-                    )
+                    (format!("{earlier} is larger than {later}"), format!("{earlier} must not exceed {later}"))
                 };
-                errors.push(FieldError {
-                    cell: self.positions[b].unwrap_or(0),
-                    field: check.later.into(),
-                    message,
-                    fix,
-                });
+                errors.push(FieldError { cell: self.positions[b].unwrap_or(0), field: later.into(), message, fix });
             }
         }
     }
@@ -292,6 +286,17 @@ impl<'a> BatchBuilder<'a> {
     /// The schema field of each cell position.
     pub fn columns(&self) -> &[Option<usize>] {
         &self.columns
+    }
+}
+
+/// Trims white space (including the ideographic space U+3000); plain ASCII cells, the
+/// usual case, are checked byte by byte.
+#[inline]
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if f > b' ' && f < 0x80 && l > b' ' && l < 0x80 => s,
+        _ => s.trim(),
     }
 }
 
