@@ -122,7 +122,15 @@ fn memchr2_pos(hay: &[u8]) -> Option<usize> {
 
 /// Reads every record of `text` (a chunk) into `builder`, reporting bad rows and noting
 /// the line of every accepted row. Returns the number of data rows seen.
-fn parse_chunk(text: &str, first_line: usize, file: &str, header: &[String], builder: &mut BatchBuilder, diags: &mut Vec<Diagnostic>, lines: &mut Vec<u32>) -> usize {
+fn parse_chunk(
+    text: &str,
+    first_line: usize,
+    file: &str,
+    header: &[String],
+    builder: &mut BatchBuilder,
+    diags: &mut Vec<Diagnostic>,
+    lines: &mut Vec<u32>,
+) -> usize {
     let mut records = Records::new(text, first_line);
     let mut rows = 0;
     while let Some(record) = records.next_record() {
@@ -149,8 +157,13 @@ fn parse_chunk(text: &str, first_line: usize, file: &str, header: &[String], bui
         }
         if n != header.len() {
             diags.push(
-                Diagnostic::error(file, line, n.min(header.len()) + 1, format!("the row has {n} fields, the header {}", header.len()))
-                    .fix("check for a missing or extra comma, or an unquoted comma inside a value"),
+                Diagnostic::error(
+                    file,
+                    line,
+                    n.min(header.len()) + 1,
+                    format!("the row has {n} fields, the header {}", header.len()),
+                )
+                .fix("check for a missing or extra comma, or an unquoted comma inside a value"),
             );
             continue;
         }

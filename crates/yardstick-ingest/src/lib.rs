@@ -95,8 +95,3 @@ pub fn import_file(
 #[cfg(test)]
 mod tests;
 
-/// The tokenizer, for the parse-speed example.
-#[doc(hidden)]
-pub fn tokenize_for_bench(text: &str) -> tokenize::Records<'_> {
-    tokenize::Records::new(text, 1)
-}

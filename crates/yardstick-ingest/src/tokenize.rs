@@ -61,7 +61,11 @@ impl<'t> Records<'t> {
                     match memchr::memchr(b'"', &b[j..]) {
                         None => {
                             self.at = n;
-                            return Some(Err(TokenError { line: record_line, column: self.fields.len() + 1, message: "a quoted value is never closed: add the closing \"" }));
+                            return Some(Err(TokenError {
+                                line: record_line,
+                                column: self.fields.len() + 1,
+                                message: "a quoted value is never closed: add the closing \"",
+                            }));
                         }
                         Some(off) => {
                             let q = j + off;
@@ -85,7 +89,11 @@ impl<'t> Records<'t> {
                 i = end + 1;
                 if i < n && !matches!(b[i], b',' | b'\n' | b'\r') {
                     self.skip_record(i);
-                    return Some(Err(TokenError { line: record_line, column: self.fields.len(), message: "text after a closing quote: quote the whole value" }));
+                    return Some(Err(TokenError {
+                        line: record_line,
+                        column: self.fields.len(),
+                        message: "text after a closing quote: quote the whole value",
+                    }));
                 }
             } else {
                 let start = i;
@@ -180,7 +188,10 @@ mod tests {
     #[test]
     fn malformed_quotes_are_errors_with_positions() {
         let mut r = Records::new("a,\"open\nmore\n", 7);
-        assert_eq!(r.next_record().unwrap().unwrap_err(), TokenError { line: 7, column: 2, message: "a quoted value is never closed: add the closing \"" });
+        assert_eq!(
+            r.next_record().unwrap().unwrap_err(),
+            TokenError { line: 7, column: 2, message: "a quoted value is never closed: add the closing \"" }
+        );
         let mut r = Records::new("a,\"x\"y,z\nok\n", 1);
         assert!(r.next_record().unwrap().is_err());
         assert_eq!(r.next_record().unwrap().unwrap(), 2);

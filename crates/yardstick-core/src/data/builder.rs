@@ -80,18 +80,46 @@ impl<'a> BatchBuilder<'a> {
             .map(|f| match f.ty {
                 FieldType::Text => Builder::Text(TextColumn::default()),
                 FieldType::Id | FieldType::Key(_) => Builder::Coded(Vec::new(), Interner::new()),
-                FieldType::Enum(_) | FieldType::Category | FieldType::Period => Builder::Coded(Vec::new(), Interner::default()),
+                FieldType::Enum(_) | FieldType::Category | FieldType::Period => {
+                    Builder::Coded(Vec::new(), Interner::default())
+                }
                 _ => Builder::Ints(Vec::new()),
             })
             .collect();
         let roles = crate::schema::ROLES.iter().map(|r| r.to_string()).chain(custom_roles.iter().cloned()).collect();
         let field = |name: &str| def.field_index(name).expect("schema field");
-        let checks = def.order_checks.iter().map(|c| (field(c.earlier), field(c.later), def.field(c.earlier).is_some_and(|f| f.ty == FieldType::Instant))).collect();
+        let checks = def
+            .order_checks
+            .iter()
+            .map(|c| {
+                (field(c.earlier), field(c.later), def.field(c.earlier).is_some_and(|f| f.ty == FieldType::Instant))
+            })
+            .collect();
         let role_field = (source == Source::People).then(|| field("role"));
         let tickets = Source::Tickets.def();
-        let ticket_defaults = (!def.defaults_from_ticket.is_empty())
-            .then(|| (field("ticket_id"), def.defaults_from_ticket.iter().map(|n| (field(n), tickets.field_index(n).expect("tickets have it"))).collect()));
-        BatchBuilder { source, def, data, tz, columns, positions, builders, len: 0, roles, checks, role_field, ticket_defaults }
+        let ticket_defaults = (!def.defaults_from_ticket.is_empty()).then(|| {
+            (
+                field("ticket_id"),
+                def.defaults_from_ticket
+                    .iter()
+                    .map(|n| (field(n), tickets.field_index(n).expect("tickets have it")))
+                    .collect(),
+            )
+        });
+        BatchBuilder {
+            source,
+            def,
+            data,
+            tz,
+            columns,
+            positions,
+            builders,
+            len: 0,
+            roles,
+            checks,
+            role_field,
+            ticket_defaults,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -142,7 +170,10 @@ impl<'a> BatchBuilder<'a> {
                 }
                 continue;
             }
-            match self.parse(field.ty, field.name, text, raw).and_then(|p| if Some(f) == self.role_field { self.check_role(p) } else { Ok(p) }) {
+            match self
+                .parse(field.ty, field.name, text, raw)
+                .and_then(|p| if Some(f) == self.role_field { self.check_role(p) } else { Ok(p) })
+            {
                 Ok(p) => parsed[f] = p,
                 Err((message, fix)) => errors.push(FieldError { cell, field: field.name.into(), message, fix }),
             }
@@ -177,9 +208,7 @@ impl<'a> BatchBuilder<'a> {
         raw: &'t str,
     ) -> Result<Parsed<'t>, (String, String)> {
         match ty {
-            FieldType::Id | FieldType::Category => {
-                Ok(Parsed::Label(text))
-            }
+            FieldType::Id | FieldType::Category => Ok(Parsed::Label(text)),
             FieldType::Text => Ok(Parsed::Text(raw)),
             FieldType::Key(_) => Ok(Parsed::Label(text)),
             FieldType::Instant => parse_instant(text, self.tz)
@@ -261,7 +290,10 @@ impl<'a> BatchBuilder<'a> {
             {
                 let (earlier, later) = (self.def.fields[a].name, self.def.fields[b].name);
                 let (message, fix) = if is_time {
-                    (format!("{later} is before {earlier}"), format!("correct {later} or {earlier}; {later} cannot come first"))
+                    (
+                        format!("{later} is before {earlier}"),
+                        format!("correct {later} or {earlier}; {later} cannot come first"),
+                    )
                 } else {
                     (format!("{earlier} is larger than {later}"), format!("{earlier} must not exceed {later}"))
                 };

@@ -14,8 +14,16 @@ use hashbrown::HashTable;
 #[derive(Clone, Debug)]
 enum Keys {
     /// `prefix` followed by the value written with at least `width` digits (zero-padded).
-    Numeric { prefix: String, width: usize, values: Vec<u64>, sorted: bool },
-    Strings { bytes: String, ends: Vec<u32> },
+    Numeric {
+        prefix: String,
+        width: usize,
+        values: Vec<u64>,
+        sorted: bool,
+    },
+    Strings {
+        bytes: String,
+        ends: Vec<u32>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -85,7 +93,10 @@ fn sorted_position(values: &[u64], v: u64) -> Option<usize> {
 impl Interner {
     /// An interner of ids: starts in the compact numeric form.
     pub fn new() -> Interner {
-        Interner { keys: Keys::Numeric { prefix: String::new(), width: 0, values: Vec::new(), sorted: true }, table: HashTable::new() }
+        Interner {
+            keys: Keys::Numeric { prefix: String::new(), width: 0, values: Vec::new(), sorted: true },
+            table: HashTable::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -108,14 +119,19 @@ impl Interner {
     fn numeric_value(&self, key: &str) -> Option<u64> {
         let Keys::Numeric { prefix, width, values, .. } = &self.keys else { return None };
         let (p, digits, value) = split_numeric(key)?;
-        let fits = values.is_empty() || (p == prefix && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0'))));
+        let fits = values.is_empty()
+            || (p == prefix && (digits.len() == *width || (digits.len() > *width && !digits.starts_with('0'))));
         fits.then_some(value)
     }
 
     #[inline]
     fn find_value(&self, v: u64) -> Option<u32> {
         let Keys::Numeric { values, sorted, .. } = &self.keys else { return None };
-        if *sorted { sorted_position(values, v).map(|p| p as u32) } else { self.table.find(hash_u64(v), |&c| values[c as usize] == v).copied() }
+        if *sorted {
+            sorted_position(values, v).map(|p| p as u32)
+        } else {
+            self.table.find(hash_u64(v), |&c| values[c as usize] == v).copied()
+        }
     }
 
     pub fn find(&self, key: &str) -> Option<u32> {
@@ -130,12 +146,12 @@ impl Interner {
         if let Keys::Numeric { .. } = self.keys {
             match self.numeric_value(key) {
                 Some(v) => {
-                    if let Keys::Numeric { prefix, width, values, .. } = &mut self.keys {
-                        if values.is_empty() {
-                            let (p, digits, _) = split_numeric(key).expect("checked");
-                            *prefix = p.to_string();
-                            *width = digits.len();
-                        }
+                    if let Keys::Numeric { prefix, width, values, .. } = &mut self.keys
+                        && values.is_empty()
+                    {
+                        let (p, digits, _) = split_numeric(key).expect("checked");
+                        *prefix = p.to_string();
+                        *width = digits.len();
                     }
                     return self.intern_value(v);
                 }
@@ -189,10 +205,15 @@ impl Interner {
 
     /// Interns key `code` of `other` (remapping a batch's local codes to this interner's).
     pub fn intern_from(&mut self, other: &Interner, code: u32) -> (u32, bool) {
-        if let (Keys::Numeric { prefix: p1, width: w1, values: mine, .. }, Keys::Numeric { prefix: p2, width: w2, values: theirs, .. }) = (&self.keys, &other.keys) {
-            if !mine.is_empty() && p1 == p2 && w1 == w2 {
-                return self.intern_value(theirs[code as usize]);
-            }
+        if let (
+            Keys::Numeric { prefix: p1, width: w1, values: mine, .. },
+            Keys::Numeric { prefix: p2, width: w2, values: theirs, .. },
+        ) = (&self.keys, &other.keys)
+            && !mine.is_empty()
+            && p1 == p2
+            && w1 == w2
+        {
+            return self.intern_value(theirs[code as usize]);
         }
         self.intern(&other.get(code))
     }

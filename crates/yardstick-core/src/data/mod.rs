@@ -49,7 +49,8 @@ impl Dataset {
                 && let BatchColumn::Coded { codes, labels } = &batch.columns[field]
             {
                 self.customers.reserve(labels.len());
-                let remap: Vec<i64> = (0..labels.len() as u32).map(|c| self.customers.intern_from(labels, c).0 as i64).collect();
+                let remap: Vec<i64> =
+                    (0..labels.len() as u32).map(|c| self.customers.intern_from(labels, c).0 as i64).collect();
                 let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
                 batch.columns[field] = BatchColumn::Ints(ints);
             }

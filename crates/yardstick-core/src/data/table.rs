@@ -295,7 +295,8 @@ impl Table {
         let n = batch.len;
         let first_new = self.len;
         let targets = self.batch_targets(&batch);
-        let n_new = targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
+        let n_new =
+            targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
         let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);
         for (field, bc) in batch.columns.into_iter().enumerate() {
             let column = &mut self.columns[field];
@@ -303,7 +304,8 @@ impl Table {
                 (_, Column::Id(_)) => None,
                 (BatchColumn::Ints(v), Column::Int(_)) => Some(v),
                 (BatchColumn::Coded { codes, labels }, Column::Coded { dict, .. }) => {
-                    let remap: Vec<i64> = (0..labels.len() as u32).map(|c| dict.intern_from(&labels, c).0 as i64).collect();
+                    let remap: Vec<i64> =
+                        (0..labels.len() as u32).map(|c| dict.intern_from(&labels, c).0 as i64).collect();
                     Some(codes.into_iter().map(|c| if c == NULL { NULL } else { remap[c as usize] }).collect())
                 }
                 (BatchColumn::Text(t), Column::Text(col)) => {
@@ -337,7 +339,9 @@ impl Table {
     fn batch_targets(&mut self, batch: &RowBatch) -> Vec<u32> {
         match &mut self.key {
             KeyIndex::Id(field) => {
-                let BatchColumn::Coded { codes, labels } = &batch.columns[*field] else { panic!("the id column of a batch is coded") };
+                let BatchColumn::Coded { codes, labels } = &batch.columns[*field] else {
+                    panic!("the id column of a batch is coded")
+                };
                 let Column::Id(ids) = &mut self.columns[*field] else { unreachable!("key field is an Id column") };
                 ids.reserve(labels.len());
                 let remap: Vec<u32> = (0..labels.len() as u32).map(|c| ids.intern_from(labels, c).0).collect();
@@ -345,7 +349,10 @@ impl Table {
             }
             KeyIndex::Composite { fields, index } => (0..batch.len)
                 .map(|i| {
-                    let key: Vec<i64> = fields.iter().map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL }).collect();
+                    let key: Vec<i64> = fields
+                        .iter()
+                        .map(|&f| if let BatchColumn::Ints(v) = &batch.columns[f] { v[i] } else { NULL })
+                        .collect();
                     // Every row has one key, so the index size is the row count including the
                     // rows this batch has added so far.
                     let next = index.len() as u32;

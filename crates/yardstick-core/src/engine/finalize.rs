@@ -27,13 +27,13 @@ pub fn period_slots(group: &Group, timeline: &Timeline, k: usize) -> std::ops::R
 }
 
 /// Sorted values per accumulator index.
-struct Buckets {
+pub struct Buckets {
     offsets: Vec<u32>,
     values: Vec<i64>,
 }
 
 impl Buckets {
-    fn new(pairs: &[(u32, i64)], n: usize) -> Buckets {
+    pub fn new(pairs: &[(u32, i64)], n: usize) -> Buckets {
         let mut offsets = vec![0u32; n + 1];
         for &(a, _) in pairs {
             offsets[a as usize + 1] += 1;
@@ -95,6 +95,7 @@ pub fn finalize_metric(
     group: &Group,
     presence: &[u32],
     acc: &Acc,
+    values: Option<&Buckets>,
     cells: &Cells,
     timeline: &Timeline,
     n_people: usize,
@@ -103,8 +104,7 @@ pub fn finalize_metric(
 ) -> MetricValues {
     let n_slots = group.n_slots;
     let n_acc = cells.len() * n_slots;
-    let buckets =
-        matches!(metric.agg, AggKind::Percentile { .. } | AggKind::Distinct).then(|| Buckets::new(&acc.values, n_acc));
+    let buckets = values;
     let keys = metric.compiled.min_distinct.map(|_| Buckets::new(&acc.keys, n_acc));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let mut out: MetricValues = vec![BTreeMap::new(); timeline.periods.len()];
@@ -143,12 +143,12 @@ pub fn finalize_metric(
                     })
                 }
                 AggKind::Percentile { p_num, p_den } => {
-                    let b = buckets.as_ref().expect("buckets");
+                    let b = buckets.expect("buckets");
                     let runs: Vec<&[i64]> = indices().map(|a| b.run(a)).filter(|r| !r.is_empty()).collect();
                     MetricValue::plain(percentile(&runs, p_num as i128, p_den as i128, scale))
                 }
                 AggKind::Distinct => {
-                    let b = buckets.as_ref().expect("buckets");
+                    let b = buckets.expect("buckets");
                     let mut all: Vec<i64> = indices().flat_map(|a| b.run(a).iter().copied()).collect();
                     all.sort_unstable();
                     all.dedup();

@@ -168,7 +168,9 @@ impl<'a> Engine<'a> {
             requested.iter().filter(|(_, m, _)| seen.insert(m.id.clone())).map(|(_, m, _)| m.clone()).collect()
         };
         let all = catalogue.closure(&bases);
+        let t0 = std::time::Instant::now();
         let values = self.values(&all, &periods, query.subjects)?;
+        let t1 = std::time::Instant::now();
         let by_id: HashMap<&str, usize> = all.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
         let period_index: HashMap<Period, usize> = periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
         let mut rows = Vec::new();
@@ -192,12 +194,28 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        let mut keyed: Vec<(String, String, String, ResultRow)> = rows
-            .into_iter()
-            .map(|r| (r.period.to_string(), r.subject.kind().to_string(), self.subject_id(r.subject), r))
-            .collect();
-        keyed.sort_by(|a, b| (&a.0, &a.1, &a.2, &a.3.metric).cmp(&(&b.0, &b.1, &b.2, &b.3.metric)));
-        Ok(keyed.into_iter().map(|(_, _, _, r)| r).collect())
+        // Sort as plain strings (SPEC §4) by ranking each distinct period, subject and
+        // metric once, then sorting small integer keys.
+        let rank = |mut keys: Vec<String>| -> HashMap<String, u32> {
+            keys.sort_unstable();
+            keys.dedup();
+            keys.into_iter().enumerate().map(|(i, k)| (k, i as u32)).collect()
+        };
+        let period_text: HashMap<Period, String> = query.periods.iter().map(|p| (*p, p.to_string())).collect();
+        let period_rank = rank(period_text.values().cloned().collect());
+        let subjects: std::collections::HashSet<Subject> = rows.iter().map(|r| r.subject).collect();
+        let subject_text: HashMap<Subject, String> =
+            subjects.into_iter().map(|s| (s, format!("{}\u{0}{}", s.kind(), self.subject_id(s)))).collect();
+        let subject_rank = rank(subject_text.values().cloned().collect());
+        let metric_rank = rank(requested.iter().map(|(id, _, _)| id.clone()).collect());
+        let key = |r: &ResultRow| {
+            (period_rank[&period_text[&r.period]], subject_rank[&subject_text[&r.subject]], metric_rank[&r.metric])
+        };
+        rows.sort_by_cached_key(key);
+        if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+            eprintln!("  values {:.3} s, rows {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
+        }
+        Ok(rows)
     }
 
     /// Values of every metric in `metrics` (record metrics first, then formulas), indexed
@@ -221,22 +239,44 @@ impl<'a> Engine<'a> {
         let mut out: Vec<Option<Vec<BTreeMap<Subject, MetricValue>>>> = vec![None; metrics.len()];
         let n_people = self.data.table(Source::People).len();
         let n_teams = self.data.table(Source::Teams).len();
+        let profile = std::env::var_os("YARDSTICK_PROFILE").is_some();
         for plan in &plans {
+            let t0 = std::time::Instant::now();
             let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes };
             let state = scan::scan(plan, &env, &placement);
+            let t1 = std::time::Instant::now();
+            // Sorted value runs of percentile and distinct metrics, shared where equal.
+            let buckets: Vec<Option<finalize::Buckets>> = plan
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(m, pm)| {
+                    let lists = matches!(pm.agg, plan::AggKind::Percentile { .. } | plan::AggKind::Distinct)
+                        && pm.shares_values_with.is_none();
+                    lists.then(|| {
+                        finalize::Buckets::new(&state.accs[m].values, self.cells.len() * plan.groups[pm.group].n_slots)
+                    })
+                })
+                .collect();
             for (m, pm) in plan.metrics.iter().enumerate() {
                 let group = &plan.groups[pm.group];
+                let values = buckets[pm.shares_values_with.unwrap_or(m)].as_ref();
                 out[pm.metric] = Some(finalize::finalize_metric(
                     pm,
                     group,
                     &state.presence[pm.group],
                     &state.accs[m],
+                    values,
                     &self.cells,
                     &timeline,
                     n_people,
                     n_teams,
                     subjects,
                 ));
+            }
+            if profile {
+                let (scan, fin) = ((t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
+                eprintln!("  {}: scan {scan:.3} s, finalize {fin:.3} s", plan.source.name());
             }
         }
         formula::evaluate_formulas(metrics, &mut out, periods.len());

@@ -58,6 +58,9 @@ pub struct PlannedMetric {
     pub team_lead: bool,
     /// The field whose distinct values the minimum-distinct rule counts.
     pub min_distinct_key: Option<NodeId>,
+    /// A percentile metric collecting exactly the same values as an earlier one (median
+    /// and p90 of the same times) uses that metric's values instead of its own.
+    pub shares_values_with: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,10 +142,26 @@ pub fn plan_source(
             unit: r.unit,
             team_lead: r.person_subjects == PersonSubjects::TeamLead,
             min_distinct_key,
+            shares_values_with: None,
         });
     }
     if planned.is_empty() {
         return Ok(None);
+    }
+    let value_lists = |m: &PlannedMetric| {
+        matches!(m.agg, AggKind::Percentile { .. } | AggKind::Distinct) && m.compiled.min_distinct.is_none()
+    };
+    for j in 0..planned.len() {
+        let same = |i: usize| {
+            let (a, b) = (&planned[i], &planned[j]);
+            value_lists(a)
+                && value_lists(b)
+                && a.group == b.group
+                && a.compiled.value == b.compiled.value
+                && a.compiled.filter == b.compiled.filter
+                && a.compiled.exclusions == b.compiled.exclusions
+        };
+        planned[j].shares_values_with = (0..j).find(|&i| same(i) && planned[i].shares_values_with.is_none());
     }
     let indexes = prog
         .exists

@@ -140,6 +140,7 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
 pub struct Scratch {
     /// `(row in batch, accumulator index)` pairs placed by the current group.
     placed: Vec<(u32, u32)>,
+    mask: Vec<bool>,
 }
 
 /// Adds the records of `rows` into `state`.
@@ -168,7 +169,7 @@ pub fn accumulate(
         }
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
-                add_metric(metric, ev, placed, &mut state.accs[m]);
+                add_metric(metric, ev, placed, &mut state.accs[m], &mut scratch.mask, rows.len());
             }
         }
     }
@@ -275,62 +276,95 @@ fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
     }
 }
 
-/// Whether row `i` is in the metric's population.
-#[inline]
-fn in_population(metric: &PlannedMetric, ev: &Evaluator, i: usize) -> bool {
+/// Marks the rows of the batch that are in the metric's population (`where` holds and no
+/// exclusion applies).
+fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<bool>) {
     let c = &metric.compiled;
-    if let Some(f) = c.filter
-        && ev.values(f)[i] != 1
-    {
-        return false;
+    mask.clear();
+    match c.filter {
+        Some(f) => mask.extend(ev.values(f)[..n].iter().map(|&v| v == 1)),
+        None => mask.resize(n, true),
     }
-    if c.exclusions.iter().any(|&e| ev.values(e)[i] == 1) {
-        return false;
+    for &e in &c.exclusions {
+        for (m, &x) in mask.iter_mut().zip(&ev.values(e)[..n]) {
+            *m &= x != 1;
+        }
     }
-    true
 }
 
-fn add_metric(metric: &PlannedMetric, ev: &Evaluator, placed: &[(u32, u32)], acc: &mut Acc) {
+/// Adds the placed records of a batch to one metric's accumulators.
+fn add_metric(
+    metric: &PlannedMetric,
+    ev: &Evaluator,
+    placed: &[(u32, u32)],
+    acc: &mut Acc,
+    mask: &mut Vec<bool>,
+    n: usize,
+) {
     let c = &metric.compiled;
-    for &(i, a) in placed {
-        let (i, a) = (i as usize, a as usize);
-        if !in_population(metric, ev, i) {
-            continue;
+    population(metric, ev, n, mask);
+    let nonnull = |v: i64| if v == NULL { 0 } else { v };
+    match metric.agg {
+        AggKind::Count => {
+            for &(i, a) in placed {
+                acc.count[a as usize] += mask[i as usize] as i64;
+            }
         }
-        match metric.agg {
-            AggKind::Count => acc.count[a] += 1,
-            AggKind::Ratio { .. } => {
-                let num = ev.values(c.numerator.expect("ratio"))[i];
-                let den = c.denominator.map_or(1, |d| ev.values(d)[i]);
-                acc.num[a] += if num == NULL { 0 } else { num };
-                acc.den[a] += if den == NULL { 0 } else { den };
-            }
-            AggKind::Sum => {
-                let v = ev.values(c.value.expect("sum"))[i];
-                if v != NULL {
-                    acc.sum[a] += v as i128;
+        AggKind::Ratio { .. } => {
+            let num = ev.values(c.numerator.expect("ratio"));
+            match c.denominator {
+                None => {
+                    for &(i, a) in placed {
+                        if mask[i as usize] {
+                            acc.num[a as usize] += nonnull(num[i as usize]);
+                            acc.den[a as usize] += 1;
+                        }
+                    }
                 }
-            }
-            AggKind::Mean => {
-                let v = ev.values(c.value.expect("mean"))[i];
-                if v != NULL {
-                    acc.sum[a] += v as i128;
-                    acc.count[a] += 1;
-                }
-            }
-            AggKind::Percentile { .. } | AggKind::Distinct => {
-                let v = ev.values(c.value.expect("value"))[i];
-                if v != NULL {
-                    acc.values.push((a as u32, v));
+                Some(d) => {
+                    let den = ev.values(d);
+                    for &(i, a) in placed {
+                        if mask[i as usize] {
+                            acc.num[a as usize] += nonnull(num[i as usize]);
+                            acc.den[a as usize] += nonnull(den[i as usize]);
+                        }
+                    }
                 }
             }
         }
-        if let Some((field, _, when)) = c.min_distinct {
-            let _ = field;
-            let key = ev.values(metric.min_distinct_key.expect("key node"))[i];
-            acc.keys.push((a as u32, key));
-            if when.is_none_or(|w| ev.values(w)[i] == 1) {
-                acc.applies[a] = 1;
+        AggKind::Sum | AggKind::Mean => {
+            let values = ev.values(c.value.expect("value"));
+            let counting = metric.agg == AggKind::Mean;
+            for &(i, a) in placed {
+                let v = values[i as usize];
+                if mask[i as usize] && v != NULL {
+                    acc.sum[a as usize] += v as i128;
+                    if counting {
+                        acc.count[a as usize] += 1;
+                    }
+                }
+            }
+        }
+        AggKind::Percentile { .. } | AggKind::Distinct => {
+            if metric.shares_values_with.is_none() {
+                let values = ev.values(c.value.expect("value"));
+                for &(i, a) in placed {
+                    let v = values[i as usize];
+                    if mask[i as usize] && v != NULL {
+                        acc.values.push((a, v));
+                    }
+                }
+            }
+        }
+    }
+    if let Some((_, _, when)) = c.min_distinct {
+        let keys = ev.values(metric.min_distinct_key.expect("key node"));
+        for &(i, a) in placed {
+            if mask[i as usize] {
+                acc.keys.push((a, keys[i as usize]));
+                if when.is_none_or(|w| ev.values(w)[i as usize] == 1) {
+                    acc.applies[a as usize] = 1;
+                }
             }
         }
     }

@@ -142,8 +142,10 @@ impl Evaluator {
         let table = env.data.table(prog.source);
         for (id, node) in prog.nodes.iter().enumerate() {
             let mut out = std::mem::take(&mut self.bufs[id]);
-            out.clear();
-            out.resize(n, 0);
+            // Every node writes all `n` values: no need to clear.
+            if out.len() != n {
+                out.resize(n, 0);
+            }
             self.eval_node(prog, env, table, rows, node, &mut out);
             self.bufs[id] = out;
         }
