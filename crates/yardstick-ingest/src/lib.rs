@@ -94,4 +94,3 @@ pub fn import_file(
 
 #[cfg(test)]
 mod tests;
-
