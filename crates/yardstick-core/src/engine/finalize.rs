@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use super::cells::{Cells, Subject};
 use super::plan::{AggKind, Group, PlannedMetric, Slots};
-use super::scan::Acc;
 use super::timeline::Timeline;
 use super::value::{MetricValue, Rational};
 use crate::lang::compile::MICROS;
@@ -58,7 +57,9 @@ impl Buckets {
     }
 }
 
-/// The `k`-th smallest (0-based) value of the union of sorted runs.
+/// The `k`-th smallest (0-based) value of the union of sorted runs (the reference the
+/// tests check the sweep against).
+#[cfg(test)]
 fn kth(runs: &[&[i64]], k: usize) -> i64 {
     if let [run] = runs {
         return run[k];
@@ -89,76 +90,66 @@ fn type_scale(ty: Option<Ty>, unit: Unit) -> i128 {
     }
 }
 
+/// What finalisation needs to know about the organisation.
+pub struct Context<'a> {
+    pub cells: &'a Cells,
+    pub timeline: &'a Timeline,
+    /// Parent of each team.
+    pub parent: &'a [Option<u32>],
+    pub n_people: usize,
+    pub subjects: SubjectKinds,
+}
+
 /// Computes the values of one planned metric for every subject and period.
 pub fn finalize_metric(
     metric: &PlannedMetric,
     group: &Group,
-    presence: &[u32],
-    acc: &Acc,
+    counters: &[i64],
+    keys: &[(u32, i64)],
     values: Option<&Buckets>,
-    cells: &Cells,
-    timeline: &Timeline,
-    n_people: usize,
-    n_teams: usize,
-    subjects: SubjectKinds,
+    cx: &Context,
 ) -> MetricValues {
+    let cells = cx.cells;
     let n_slots = group.n_slots;
-    let n_acc = cells.len() * n_slots;
-    let buckets = values;
-    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(&acc.keys, n_acc));
+    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(keys, cells.len() * n_slots));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
-    let mut out: MetricValues = vec![BTreeMap::new(); timeline.periods.len()];
-    let mut candidates: Vec<Subject> = Vec::new();
-    if subjects.person {
-        candidates.extend((0..n_people as u32).map(Subject::Person));
-    }
-    if subjects.team {
-        candidates.extend((0..n_teams as u32).map(Subject::Team));
-    }
-    if subjects.org {
-        candidates.push(Subject::Org);
-    }
-    for subject in candidates {
-        let subject_cells = cells.of(subject, metric.team_lead);
-        if subject_cells.is_empty() {
-            continue;
-        }
-        for (k, values) in out.iter_mut().enumerate() {
-            let slots = period_slots(group, timeline, k);
-            let indices = || subject_cells.iter().flat_map(|&c| slots.clone().map(move |s| c as usize * n_slots + s));
-            if indices().all(|a| presence[a] == 0) {
+    let n_periods = cx.timeline.periods.len();
+    let mut out: MetricValues = vec![BTreeMap::new(); n_periods];
+    let subjects = subject_list(metric, cx);
+    for (k, period_values) in out.iter_mut().enumerate() {
+        let slots = period_slots(group, cx.timeline, k);
+        let partial = partials(metric, group, counters, k, cx);
+        for &(subject, ref subject_cells) in &subjects {
+            let total = add_up(&partial, subject_cells);
+            if total[0] == 0 {
                 continue;
             }
-            let sum_i64 = |v: &[i64]| indices().map(|a| v[a] as i128).sum::<i128>();
+            let (x, y) = (total[1] as i128, total[2] as i128);
             let mut value = match metric.agg {
-                AggKind::Count => MetricValue::plain(Some(Rational::int(sum_i64(&acc.count)))),
-                AggKind::Ratio { scale } => MetricValue::ratio(sum_i64(&acc.num), sum_i64(&acc.den), scale as i128),
-                AggKind::Sum => MetricValue::plain(Rational::new(indices().map(|a| acc.sum[a]).sum(), scale)),
-                AggKind::Mean => {
-                    let n = sum_i64(&acc.count);
-                    MetricValue::plain(if n == 0 {
-                        None
-                    } else {
-                        Rational::new(indices().map(|a| acc.sum[a]).sum(), n * scale)
-                    })
-                }
-                AggKind::Percentile { p_num, p_den } => {
-                    let b = buckets.expect("buckets");
-                    let runs: Vec<&[i64]> = indices().map(|a| b.run(a)).filter(|r| !r.is_empty()).collect();
-                    MetricValue::plain(percentile(&runs, p_num as i128, p_den as i128, scale))
-                }
+                AggKind::Count => MetricValue::plain(Some(Rational::int(x))),
+                AggKind::Ratio { scale } => MetricValue::ratio(x, y, scale as i128),
+                AggKind::Sum => MetricValue::plain(Rational::new(x, scale)),
+                AggKind::Mean => MetricValue::plain(if y == 0 { None } else { Rational::new(x, y * scale) }),
+                AggKind::Percentile { .. } => unreachable!("percentiles are finalised together"),
                 AggKind::Distinct => {
-                    let b = buckets.expect("buckets");
-                    let mut all: Vec<i64> = indices().flat_map(|a| b.run(a).iter().copied()).collect();
+                    let b = values.expect("buckets");
+                    let mut all: Vec<i64> = subject_cells
+                        .iter()
+                        .flat_map(|&c| slots.clone().flat_map(move |s| b.run(c as usize * n_slots + s).iter().copied()))
+                        .collect();
                     all.sort_unstable();
                     all.dedup();
                     MetricValue::plain(Some(Rational::int(all.len() as i128)))
                 }
             };
             if let (Some((_, min, _)), Some(keys)) = (metric.compiled.min_distinct, &keys) {
-                let applies = indices().any(|a| acc.applies[a] == 1);
-                if applies {
-                    let mut all: Vec<i64> = indices().flat_map(|a| keys.run(a).iter().copied()).collect();
+                if total[3] == 1 {
+                    let mut all: Vec<i64> = subject_cells
+                        .iter()
+                        .flat_map(|&c| {
+                            slots.clone().flat_map(move |s| keys.run(c as usize * n_slots + s).iter().copied())
+                        })
+                        .collect();
                     all.sort_unstable();
                     all.dedup();
                     if all.len() < min {
@@ -166,14 +157,242 @@ pub fn finalize_metric(
                     }
                 }
             }
-            values.insert(subject, value);
+            period_values.insert(subject, value);
         }
     }
     out
 }
 
+/// Per cell, for period `k`: records placed, the metric's two counters, the
+/// min-distinct flag.
+fn partials(metric: &PlannedMetric, group: &Group, counters: &[i64], k: usize, cx: &Context) -> Vec<[i64; 4]> {
+    let (n_slots, width) = (group.n_slots, group.width);
+    let slots = period_slots(group, cx.timeline, k);
+    (0..cx.cells.len())
+        .map(|c| {
+            let mut p = [0i64; 4];
+            for s in slots.clone() {
+                let row = &counters[(c * n_slots + s) * width..][..width];
+                p[0] += row[0];
+                if metric.offset < width {
+                    p[1] += row[metric.offset];
+                    if metric.offset + 1 < width {
+                        p[2] += row[metric.offset + 1];
+                    }
+                }
+                if let Some(a) = metric.applies_offset {
+                    p[3] |= row[a];
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+fn add_up(partial: &[[i64; 4]], cells: &[u32]) -> [i64; 4] {
+    let mut total = [0i64; 4];
+    for &c in cells {
+        let p = &partial[c as usize];
+        total[0] += p[0];
+        total[1] += p[1];
+        total[2] += p[2];
+        total[3] |= p[3];
+    }
+    total
+}
+
+/// Percentile metrics that read the same values (median and p90 of the same times).
+///
+/// All values are sorted once (radix sort); one sweep in value order then counts, for every
+/// (subject, period) a value belongs to, how many of its values came before, and keeps the
+/// value found at each rank a percentile needs. No per-subject sorting or merging: about
+/// fifteen counter bumps per value (person, teams up to the root, organisation × the
+/// periods containing its atom).
+pub fn finalize_percentiles(
+    metrics: &[&PlannedMetric],
+    group: &Group,
+    counters: &[i64],
+    pairs: &[(u32, i64)],
+    cx: &Context,
+) -> Vec<MetricValues> {
+    let n_slots = group.n_slots;
+    let n_periods = cx.timeline.periods.len();
+    let subjects = subject_list(metrics[0], cx);
+    let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cx.cells.len()];
+    for (si, (_, cells)) in subjects.iter().enumerate() {
+        for &c in cells {
+            of_cell[c as usize].push(si as u32);
+        }
+    }
+    let periods_of_slot: Vec<Vec<u32>> = (0..n_slots)
+        .map(|s| (0..n_periods as u32).filter(|&k| period_slots(group, cx.timeline, k as usize).contains(&s)).collect())
+        .collect();
+    // How many values each (subject, period) has.
+    let sp = |s: u32, k: u32| s as usize * n_periods + k as usize;
+    let mut per_acc = vec![0u32; cx.cells.len() * n_slots];
+    for &(a, _) in pairs {
+        per_acc[a as usize] += 1;
+    }
+    let mut total = vec![0u32; subjects.len() * n_periods];
+    for (a, &count) in per_acc.iter().enumerate() {
+        if count > 0 {
+            for &k in &periods_of_slot[a % n_slots] {
+                for &s in &of_cell[a / n_slots] {
+                    total[sp(s, k)] += count;
+                }
+            }
+        }
+    }
+    // The ranks each (subject, period) needs, ascending: (rank, metric, is_upper).
+    let mut targets: Vec<Vec<(u32, u8, bool)>> = vec![Vec::new(); subjects.len() * n_periods];
+    for (i, t) in targets.iter_mut().enumerate() {
+        let n = total[i] as i128;
+        if n == 0 {
+            continue;
+        }
+        for (m, metric) in metrics.iter().enumerate() {
+            let AggKind::Percentile { p_num, p_den } = metric.agg else { unreachable!("percentile metrics") };
+            let rank = p_num as i128 * (n - 1);
+            let lo = (rank / p_den as i128) as u32;
+            t.push((lo, m as u8, false));
+            if rank % p_den as i128 != 0 {
+                t.push((lo + 1, m as u8, true));
+            }
+        }
+        t.sort_unstable();
+    }
+    let t0 = std::time::Instant::now();
+    let sorted = radix_sort_by_value(pairs);
+    let t1 = std::time::Instant::now();
+    // Per (subject, period): values seen so far, and the next rank wanted (u32::MAX: none),
+    // side by side so that a value touches one cache line per (subject, period). The
+    // subjects are split between threads; each sweeps all values for its own subjects.
+    let n_metrics = metrics.len();
+    let mut state: Vec<[u32; 2]> = targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
+    let mut found: Vec<[i64; 2]> = vec![[0, 0]; subjects.len() * n_periods * n_metrics];
+    let parts = rayon::current_num_threads().clamp(1, 8);
+    let per_part = subjects.len().div_ceil(parts).max(1);
+    {
+        use rayon::prelude::*;
+        let state_parts: Vec<&mut [[u32; 2]]> = state.chunks_mut(per_part * n_periods).collect();
+        let found_parts: Vec<&mut [[i64; 2]]> = found.chunks_mut(per_part * n_periods * n_metrics).collect();
+        state_parts.into_par_iter().zip(found_parts).enumerate().for_each(|(part, (state, found))| {
+            let first = (part * per_part) as u32;
+            let last = first + (state.len() / n_periods) as u32;
+            let mut cursor = vec![0u16; state.len()];
+            for &(v, a) in &sorted {
+                for &k in &periods_of_slot[a as usize % n_slots] {
+                    for &s in of_cell[a as usize / n_slots].iter().filter(|&&s| s >= first && s < last) {
+                        let i = sp(s - first, k);
+                        let [rank, next] = state[i];
+                        state[i][0] = rank + 1;
+                        if rank == next {
+                            let t = &targets[sp(s, k)];
+                            let mut c = cursor[i] as usize;
+                            while c < t.len() && t[c].0 == rank {
+                                found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
+                                c += 1;
+                            }
+                            cursor[i] = c as u16;
+                            state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
+                        }
+                    }
+                }
+            }
+        });
+    }
+    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+        eprintln!(
+            "    percentiles: {} values, radix {:.3} s, sweep {:.3} s",
+            pairs.len(),
+            (t1 - t0).as_secs_f64(),
+            t1.elapsed().as_secs_f64()
+        );
+    }
+    metrics
+        .iter()
+        .enumerate()
+        .map(|(m, metric)| {
+            let AggKind::Percentile { p_num, p_den } = metric.agg else { unreachable!("percentile metrics") };
+            let scale = type_scale(metric.compiled.value_ty, metric.unit);
+            (0..n_periods)
+                .map(|k| {
+                    let partial = partials(metric, group, counters, k, cx);
+                    let mut out = BTreeMap::new();
+                    for (si, (subject, cells)) in subjects.iter().enumerate() {
+                        if add_up(&partial, cells)[0] == 0 {
+                            continue;
+                        }
+                        let i = sp(si as u32, k as u32);
+                        let n = total[i] as i128;
+                        let value = (n > 0).then(|| {
+                            let [lo, hi] = found[i * metrics.len() + m];
+                            let frac = p_num as i128 * (n - 1) % p_den as i128;
+                            let (lo, hi, p_den) = (lo as i128, hi as i128, p_den as i128);
+                            Rational::new(lo * p_den + (hi - lo) * frac, p_den * scale)
+                        });
+                        out.insert(*subject, MetricValue::plain(value.flatten()));
+                    }
+                    out
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `(value, index)` pairs sorted by value: LSD radix sort over the bytes in which the
+/// values differ (three passes for durations under 16 million seconds).
+fn radix_sort_by_value(pairs: &[(u32, i64)]) -> Vec<(i64, u32)> {
+    let key = |v: i64| (v as u64) ^ (1 << 63);
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for &(_, v) in pairs {
+        lo = lo.min(key(v));
+        hi = hi.max(key(v));
+    }
+    let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v) - lo, i)).collect();
+    let span = hi.saturating_sub(lo);
+    let mut b = vec![(0u64, 0u32); a.len()];
+    let mut shift = 0;
+    while shift < 64 && (span >> shift) != 0 {
+        let mut count = [0usize; 257];
+        for &(k, _) in &a {
+            count[((k >> shift) & 0xFF) as usize + 1] += 1;
+        }
+        for i in 0..256 {
+            count[i + 1] += count[i];
+        }
+        for &x in &a {
+            let d = ((x.0 >> shift) & 0xFF) as usize;
+            b[count[d]] = x;
+            count[d] += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+        shift += 8;
+    }
+    a.into_iter().map(|(k, i)| (((k + lo) ^ (1 << 63)) as i64, i)).collect()
+}
+
+/// The subjects to compute, with their cells.
+fn subject_list(metric: &PlannedMetric, cx: &Context) -> Vec<(Subject, Vec<u32>)> {
+    let mut out = Vec::new();
+    if cx.subjects.person {
+        out.extend(
+            (0..cx.n_people as u32).map(|p| (Subject::Person(p), cx.cells.of(Subject::Person(p), metric.team_lead))),
+        );
+    }
+    if cx.subjects.team {
+        out.extend((0..cx.parent.len() as u32).map(|t| (Subject::Team(t), cx.cells.of(Subject::Team(t), false))));
+    }
+    if cx.subjects.org {
+        out.push((Subject::Org, cx.cells.of(Subject::Org, false)));
+    }
+    out.retain(|(_, cells)| !cells.is_empty());
+    out
+}
+
 /// Linear interpolation between closest ranks (Excel PERCENTILE.INC, numpy's default):
 /// rank = p × (n − 1); value = v[⌊rank⌋] + (v[⌊rank⌋ + 1] − v[⌊rank⌋]) × frac(rank).
+#[cfg(test)]
 pub fn percentile(runs: &[&[i64]], p_num: i128, p_den: i128, scale: i128) -> Option<Rational> {
     let n: usize = runs.iter().map(|r| r.len()).sum();
     if n == 0 {
@@ -205,6 +424,14 @@ impl SubjectKinds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radix_sort_orders_any_i64() {
+        let pairs: Vec<(u32, i64)> =
+            [5, -3, i64::MAX, 0, i64::MIN, 70_000, 5].iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
+        let sorted: Vec<i64> = radix_sort_by_value(&pairs).into_iter().map(|(v, _)| v).collect();
+        assert_eq!(sorted, [i64::MIN, -3, 0, 5, 5, 70_000, i64::MAX]);
+    }
 
     #[test]
     fn percentiles_interpolate_like_excel_percentile_inc() {

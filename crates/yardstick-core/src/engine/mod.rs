@@ -18,6 +18,8 @@ mod value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
 pub use timeline::Timeline;
@@ -70,13 +72,16 @@ pub struct Engine<'a> {
     pub cells: Cells,
     /// Problems found in the organisation structure.
     pub diagnostics: Vec<Diagnostic>,
+    /// Answers of `exists` conditions per row, by their description: they depend only on
+    /// the records, so later computations reuse them.
+    exists_cache: std::sync::Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(data: &'a Dataset, settings: &'a Settings) -> Engine<'a> {
         let (org, diagnostics) = Org::build(data);
         let cells = Cells::build(&org);
-        Engine { data, settings, org, cells, diagnostics }
+        Engine { data, settings, org, cells, diagnostics, exists_cache: Default::default() }
     }
 
     pub fn params(&self) -> Params {
@@ -237,50 +242,113 @@ impl<'a> Engine<'a> {
         let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
         let placement = scan::Placement::new(&timeline, &self.cells);
         let mut out: Vec<Option<Vec<BTreeMap<Subject, MetricValue>>>> = vec![None; metrics.len()];
-        let n_people = self.data.table(Source::People).len();
-        let n_teams = self.data.table(Source::Teams).len();
+        let context = finalize::Context {
+            cells: &self.cells,
+            timeline: &timeline,
+            parent: &self.org.parent,
+            n_people: self.data.table(Source::People).len(),
+            subjects,
+        };
         let profile = std::env::var_os("YARDSTICK_PROFILE").is_some();
         for plan in &plans {
             let t0 = std::time::Instant::now();
-            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes };
+            let flags = self.exists_answers(plan, &clocks);
+            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes, flags: &flags };
             let state = scan::scan(plan, &env, &placement);
             let t1 = std::time::Instant::now();
-            // Sorted value runs of percentile and distinct metrics, shared where equal.
+            // Sorted value runs of distinct-count metrics.
             let buckets: Vec<Option<finalize::Buckets>> = plan
                 .metrics
                 .iter()
                 .enumerate()
                 .map(|(m, pm)| {
-                    let lists = matches!(pm.agg, plan::AggKind::Percentile { .. } | plan::AggKind::Distinct)
-                        && pm.shares_values_with.is_none();
+                    let lists = matches!(pm.agg, plan::AggKind::Distinct) && pm.shares_values_with.is_none();
                     lists.then(|| {
-                        finalize::Buckets::new(&state.accs[m].values, self.cells.len() * plan.groups[pm.group].n_slots)
+                        finalize::Buckets::new(&state.values[m], self.cells.len() * plan.groups[pm.group].n_slots)
                     })
                 })
                 .collect();
-            for (m, pm) in plan.metrics.iter().enumerate() {
-                let group = &plan.groups[pm.group];
-                let values = buckets[pm.shares_values_with.unwrap_or(m)].as_ref();
-                out[pm.metric] = Some(finalize::finalize_metric(
-                    pm,
+            let is_percentile = |pm: &plan::PlannedMetric| matches!(pm.agg, plan::AggKind::Percentile { .. });
+            let finished: Vec<(usize, finalize::MetricValues)> = plan
+                .metrics
+                .par_iter()
+                .enumerate()
+                .filter(|(_, pm)| !is_percentile(pm))
+                .map(|(m, pm)| {
+                    let values = buckets[pm.shares_values_with.unwrap_or(m)].as_ref();
+                    (
+                        pm.metric,
+                        finalize::finalize_metric(
+                            pm,
+                            &plan.groups[pm.group],
+                            &state.counters[pm.group],
+                            &state.keys[m],
+                            values,
+                            &context,
+                        ),
+                    )
+                })
+                .collect();
+            for (metric, values) in finished {
+                out[metric] = Some(values);
+            }
+            let t2 = std::time::Instant::now();
+            // Percentiles: all metrics over the same values together.
+            for owner in 0..plan.metrics.len() {
+                let sharing: Vec<&plan::PlannedMetric> = plan
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, pm)| is_percentile(pm) && pm.shares_values_with.unwrap_or(*m) == owner)
+                    .map(|(_, pm)| pm)
+                    .collect();
+                if sharing.is_empty() {
+                    continue;
+                }
+                let group = &plan.groups[sharing[0].group];
+                let results = finalize::finalize_percentiles(
+                    &sharing,
                     group,
-                    &state.presence[pm.group],
-                    &state.accs[m],
-                    values,
-                    &self.cells,
-                    &timeline,
-                    n_people,
-                    n_teams,
-                    subjects,
-                ));
+                    &state.counters[sharing[0].group],
+                    &state.values[owner],
+                    &context,
+                );
+                for (pm, values) in sharing.iter().zip(results) {
+                    out[pm.metric] = Some(values);
+                }
             }
             if profile {
                 let (scan, fin) = ((t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
-                eprintln!("  {}: scan {scan:.3} s, finalize {fin:.3} s", plan.source.name());
+                let pct = t2.elapsed().as_secs_f64();
+                eprintln!("  {}: scan {scan:.3} s, finalize {fin:.3} s (percentiles {pct:.3} s)", plan.source.name());
             }
         }
         formula::evaluate_formulas(metrics, &mut out, periods.len());
         Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()])).collect())
+    }
+
+    /// The per-row answers of every `exists` in a plan's program, from the cache or
+    /// computed now (in parallel) and cached.
+    fn exists_answers(&self, plan: &plan::SourcePlan, clocks: &Clocks) -> Vec<Option<Arc<Vec<u8>>>> {
+        let no_flags: Vec<Option<Arc<Vec<u8>>>> = vec![None; plan.prog.exists.len()];
+        let probe_env = Env { data: self.data, org: &self.org, clocks, indexes: &plan.indexes, flags: &no_flags };
+        (0..plan.prog.exists.len())
+            .map(|i| {
+                let id = plan
+                    .prog
+                    .nodes
+                    .iter()
+                    .position(|n| *n == crate::lang::program::Node::Exists(i as u32))
+                    .expect("exists node");
+                let key = crate::lang::eval::describe(&plan.prog, id as u32, false);
+                if let Some(flags) = self.exists_cache.lock().expect("cache lock").get(&key) {
+                    return Some(flags.clone());
+                }
+                let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
+                self.exists_cache.lock().expect("cache lock").insert(key, flags.clone());
+                Some(flags)
+            })
+            .collect()
     }
 
     /// The id of a subject as written in files (person id, team id, the organisation id).

@@ -35,6 +35,8 @@ pub struct Group {
     pub credit: Option<NodeId>,
     pub person: NodeId,
     pub n_slots: usize,
+    /// Counters per accumulator index: 1 (records placed) + the widths of its metrics.
+    pub width: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,10 @@ pub struct PlannedMetric {
     /// A percentile metric collecting exactly the same values as an earlier one (median
     /// and p90 of the same times) uses that metric's values instead of its own.
     pub shares_values_with: Option<usize>,
+    /// Where this metric's counters start in its group's rows (count: 1 counter; ratio:
+    /// numerator, denominator; sum and mean: sum, count), and the min-distinct flag.
+    pub offset: usize,
+    pub applies_offset: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,7 +119,7 @@ pub fn plan_source(
         };
         let label_filter =
             compiled.label.map(|(field, code)| (prog.add(Node::Field { side: Side::Row, field }, Ty::Int), code));
-        let group = Group { slots, label_node, label_filter, credit: compiled.credit_at, person, n_slots };
+        let group = Group { slots, label_node, label_filter, credit: compiled.credit_at, person, n_slots, width: 1 };
         let same = |x: &Group| {
             x.slots == group.slots
                 && x.credit == group.credit
@@ -143,10 +149,25 @@ pub fn plan_source(
             team_lead: r.person_subjects == PersonSubjects::TeamLead,
             min_distinct_key,
             shares_values_with: None,
+            offset: 0,
+            applies_offset: None,
         });
     }
     if planned.is_empty() {
         return Ok(None);
+    }
+    for m in planned.iter_mut() {
+        let group = &mut groups[m.group];
+        m.offset = group.width;
+        group.width += match m.agg {
+            AggKind::Count => 1,
+            AggKind::Ratio { .. } | AggKind::Sum | AggKind::Mean => 2,
+            AggKind::Percentile { .. } | AggKind::Distinct => 0,
+        };
+        if m.compiled.min_distinct.is_some() {
+            m.applies_offset = Some(group.width);
+            group.width += 1;
+        }
     }
     let value_lists = |m: &PlannedMetric| {
         matches!(m.agg, AggKind::Percentile { .. } | AggKind::Distinct) && m.compiled.min_distinct.is_none()

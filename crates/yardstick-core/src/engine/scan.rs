@@ -13,76 +13,39 @@ use crate::time::Instant;
 /// Rows evaluated together.
 pub const BATCH: usize = 2048;
 
-/// The partial aggregates of one metric, per accumulator index `cell * n_slots + slot`.
-#[derive(Clone, Debug, Default)]
-pub struct Acc {
-    pub count: Vec<i64>,
-    pub num: Vec<i64>,
-    pub den: Vec<i64>,
-    pub sum: Vec<i128>,
-    /// `(index, value)` of percentile and distinct-count metrics.
-    pub values: Vec<(u32, i64)>,
-    /// `(index, key)` for the minimum-distinct rule, and whether the rule applies.
-    pub keys: Vec<(u32, i64)>,
-    pub applies: Vec<u8>,
-}
-
 /// Everything one pass produces.
+///
+/// Counters are laid out per group as rows of `width` adjacent `i64`s, one row per
+/// accumulator index `cell * n_slots + slot`: counter 0 counts the records placed there
+/// (row existence), then each metric's counters at its `offset` — so adding a record
+/// touches one cache line, not one array per metric.
 #[derive(Clone, Debug)]
 pub struct State {
-    /// Per group: records placed in each accumulator index (row existence).
-    pub presence: Vec<Vec<u32>>,
-    pub accs: Vec<Acc>,
+    pub counters: Vec<Vec<i64>>,
+    /// Per metric: `(index, value)` of percentile and distinct-count metrics.
+    pub values: Vec<Vec<(u32, i64)>>,
+    /// Per metric: `(index, key)` for the minimum-distinct rule.
+    pub keys: Vec<Vec<(u32, i64)>>,
 }
 
 impl State {
     pub fn new(plan: &SourcePlan, n_cells: usize) -> State {
-        let size = |g: &Group| n_cells * g.n_slots;
-        let presence = plan.groups.iter().map(|g| vec![0; size(g)]).collect();
-        let accs = plan
-            .metrics
-            .iter()
-            .map(|m| {
-                let n = size(&plan.groups[m.group]);
-                let mut acc = Acc::default();
-                match m.agg {
-                    AggKind::Count => acc.count = vec![0; n],
-                    AggKind::Ratio { .. } => {
-                        acc.num = vec![0; n];
-                        acc.den = vec![0; n];
-                    }
-                    AggKind::Sum => acc.sum = vec![0; n],
-                    AggKind::Mean => {
-                        acc.sum = vec![0; n];
-                        acc.count = vec![0; n];
-                    }
-                    AggKind::Percentile { .. } | AggKind::Distinct => {}
-                }
-                if m.compiled.min_distinct.is_some() {
-                    acc.applies = vec![0; n];
-                }
-                acc
-            })
-            .collect();
-        State { presence, accs }
+        State {
+            counters: plan.groups.iter().map(|g| vec![0; n_cells * g.n_slots * g.width]).collect(),
+            values: vec![Vec::new(); plan.metrics.len()],
+            keys: vec![Vec::new(); plan.metrics.len()],
+        }
     }
 
     pub fn merge(mut self, other: State) -> State {
-        for (a, b) in self.presence.iter_mut().zip(other.presence) {
+        for (a, b) in self.counters.iter_mut().zip(other.counters) {
             add_into(a, &b);
         }
-        for (a, b) in self.accs.iter_mut().zip(other.accs) {
-            add_into(&mut a.count, &b.count);
-            add_into(&mut a.num, &b.num);
-            add_into(&mut a.den, &b.den);
-            for (x, y) in a.sum.iter_mut().zip(&b.sum) {
-                *x += y;
-            }
-            a.values.extend(b.values);
-            a.keys.extend(b.keys);
-            for (x, y) in a.applies.iter_mut().zip(&b.applies) {
-                *x |= y;
-            }
+        for (a, b) in self.values.iter_mut().zip(other.values) {
+            a.extend(b);
+        }
+        for (a, b) in self.keys.iter_mut().zip(other.keys) {
+            a.extend(b);
         }
         self
     }
@@ -158,9 +121,10 @@ pub fn accumulate(
         let placed = &mut scratch.placed;
         placed.clear();
         place(group, ev, placement, rows.len(), placed, false);
-        let presence = &mut state.presence[g];
+        let width = group.width;
+        let counters = &mut state.counters[g];
         for &(_, a) in placed.iter() {
-            presence[a as usize] += 1;
+            counters[a as usize * width] += 1;
         }
         if let Slots::Snapshot { .. } = group.slots {
             // Presence came from the span; values count where the record is live.
@@ -169,7 +133,17 @@ pub fn accumulate(
         }
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
-                add_metric(metric, ev, placed, &mut state.accs[m], &mut scratch.mask, rows.len());
+                add_metric(
+                    metric,
+                    ev,
+                    placed,
+                    counters,
+                    width,
+                    &mut state.values[m],
+                    &mut state.keys[m],
+                    &mut scratch.mask,
+                    rows.len(),
+                );
             }
         }
     }
@@ -292,22 +266,28 @@ fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<b
     }
 }
 
-/// Adds the placed records of a batch to one metric's accumulators.
+/// Adds the placed records of a batch to one metric's counters (at `metric.offset` in
+/// rows of `width`) or value lists.
+#[allow(clippy::too_many_arguments)]
 fn add_metric(
     metric: &PlannedMetric,
     ev: &Evaluator,
     placed: &[(u32, u32)],
-    acc: &mut Acc,
+    counters: &mut [i64],
+    width: usize,
+    values: &mut Vec<(u32, i64)>,
+    keys: &mut Vec<(u32, i64)>,
     mask: &mut Vec<bool>,
     n: usize,
 ) {
     let c = &metric.compiled;
     population(metric, ev, n, mask);
     let nonnull = |v: i64| if v == NULL { 0 } else { v };
+    let at = |a: u32| a as usize * width + metric.offset;
     match metric.agg {
         AggKind::Count => {
             for &(i, a) in placed {
-                acc.count[a as usize] += mask[i as usize] as i64;
+                counters[at(a)] += mask[i as usize] as i64;
             }
         }
         AggKind::Ratio { .. } => {
@@ -316,8 +296,9 @@ fn add_metric(
                 None => {
                     for &(i, a) in placed {
                         if mask[i as usize] {
-                            acc.num[a as usize] += nonnull(num[i as usize]);
-                            acc.den[a as usize] += 1;
+                            let x = at(a);
+                            counters[x] += nonnull(num[i as usize]);
+                            counters[x + 1] += 1;
                         }
                     }
                 }
@@ -325,45 +306,45 @@ fn add_metric(
                     let den = ev.values(d);
                     for &(i, a) in placed {
                         if mask[i as usize] {
-                            acc.num[a as usize] += nonnull(num[i as usize]);
-                            acc.den[a as usize] += nonnull(den[i as usize]);
+                            let x = at(a);
+                            counters[x] += nonnull(num[i as usize]);
+                            counters[x + 1] += nonnull(den[i as usize]);
                         }
                     }
                 }
             }
         }
         AggKind::Sum | AggKind::Mean => {
-            let values = ev.values(c.value.expect("value"));
-            let counting = metric.agg == AggKind::Mean;
+            let vals = ev.values(c.value.expect("value"));
             for &(i, a) in placed {
-                let v = values[i as usize];
+                let v = vals[i as usize];
                 if mask[i as usize] && v != NULL {
-                    acc.sum[a as usize] += v as i128;
-                    if counting {
-                        acc.count[a as usize] += 1;
-                    }
+                    let x = at(a);
+                    counters[x] += v;
+                    counters[x + 1] += 1;
                 }
             }
         }
         AggKind::Percentile { .. } | AggKind::Distinct => {
             if metric.shares_values_with.is_none() {
-                let values = ev.values(c.value.expect("value"));
+                let vals = ev.values(c.value.expect("value"));
                 for &(i, a) in placed {
-                    let v = values[i as usize];
+                    let v = vals[i as usize];
                     if mask[i as usize] && v != NULL {
-                        acc.values.push((a, v));
+                        values.push((a, v));
                     }
                 }
             }
         }
     }
     if let Some((_, _, when)) = c.min_distinct {
-        let keys = ev.values(metric.min_distinct_key.expect("key node"));
+        let key_values = ev.values(metric.min_distinct_key.expect("key node"));
+        let applies = metric.applies_offset.expect("min-distinct metrics have an applies counter");
         for &(i, a) in placed {
             if mask[i as usize] {
-                acc.keys.push((a, keys[i as usize]));
+                keys.push((a, key_values[i as usize]));
                 if when.is_none_or(|w| ev.values(w)[i as usize] == 1) {
-                    acc.applies[a as usize] = 1;
+                    counters[a as usize * width + applies] = 1;
                 }
             }
         }

@@ -33,6 +33,9 @@ pub struct Env<'a> {
     pub clocks: &'a Clocks,
     /// One per `prog.exists` entry.
     pub indexes: &'a [ExistsIndex],
+    /// Precomputed answers of `prog.exists` entries, one byte per row of the program's
+    /// table (see [`exists_flags`]); an entry without flags is probed row by row.
+    pub flags: &'a [Option<std::sync::Arc<Vec<u8>>>],
 }
 
 /// The rows of a batch: a contiguous range, or a list (drill-down, incremental updates).
@@ -124,6 +127,71 @@ impl ExistsIndex {
     }
 }
 
+/// Answers `exists` entry `index` of `prog` for every row of its table, in parallel: the
+/// probe runs once and its answer can be kept for as long as the data does not change.
+pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
+    use rayon::prelude::*;
+    let node =
+        prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
+    let n = env.data.table(prog.source).len();
+    let mut flags = vec![0u8; n];
+    const CHUNK: usize = 4096;
+    flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
+        ev.run_until(prog, env, Rows::Range { start: c * CHUNK, len: out.len() }, node + 1);
+        for (o, &v) in out.iter_mut().zip(ev.values(node as NodeId)) {
+            *o = v as u8;
+        }
+    });
+    flags
+}
+
+/// A stable description of a node and everything under it: two programs that compile the
+/// same `exists` give the same text (used as the cache key of its answers).
+pub fn describe(prog: &Program, id: NodeId, residual: bool) -> String {
+    let nodes = if residual { &prog.residual } else { &prog.nodes };
+    let d = |id: NodeId| describe(prog, id, residual);
+    match &nodes[id as usize] {
+        Node::Const(v) => format!("{v}"),
+        Node::Field { side, field } => format!("{side:?}.{field}"),
+        Node::Deref { row, source, field } => format!("({}→{}.{field})", d(*row), source.name()),
+        Node::Scale { a, mul, div } => format!("({}*{mul}/{div})", d(*a)),
+        Node::Neg(a) => format!("-{}", d(*a)),
+        Node::Abs(a) => format!("abs({})", d(*a)),
+        Node::Arith { op, a, b } | Node::Cmp { op, a, b } => format!("({} {} {})", d(*a), op.symbol(), d(*b)),
+        Node::DecimalMul { a, b } => format!("({} d* {})", d(*a), d(*b)),
+        Node::DecimalDiv { a, b } => format!("({} d/ {})", d(*a), d(*b)),
+        Node::And(a, b) => format!("({} and {})", d(*a), d(*b)),
+        Node::Or(a, b) => format!("({} or {})", d(*a), d(*b)),
+        Node::Not(a) => format!("not {}", d(*a)),
+        Node::IsNull(a) => format!("{} is null", d(*a)),
+        Node::InSet { a, set } => format!("{} in {set:?}", d(*a)),
+        Node::Coalesce(items) => format!("coalesce({})", items.iter().map(|&i| d(i)).collect::<Vec<_>>().join(",")),
+        Node::Case { arms, otherwise } => format!(
+            "case({};{})",
+            arms.iter().map(|&(c, v)| format!("{}=>{}", d(c), d(v))).collect::<Vec<_>>().join(";"),
+            d(*otherwise)
+        ),
+        Node::Business { from, to, owner } => format!("business({},{},{})", d(*from), d(*to), d(*owner)),
+        Node::Exists(i) => {
+            let p = &prog.exists[*i as usize];
+            let bound = |b: Option<(NodeId, bool)>| {
+                b.map_or("-".to_string(), |(id, inc)| format!("{}{}", d(id), if inc { "=" } else { "" }))
+            };
+            format!(
+                "exists({} {}.{}={} t{:?} ({},{}) {})",
+                prog.source.name(),
+                p.inner.name(),
+                p.key_field,
+                d(p.key_outer),
+                p.time_field,
+                bound(p.lower),
+                bound(p.upper),
+                p.residual.map_or("-".to_string(), |r| describe(prog, r, true))
+            )
+        }
+    }
+}
+
 /// Per-node value buffers, reused from batch to batch.
 #[derive(Default)]
 pub struct Evaluator {
@@ -137,10 +205,16 @@ impl Evaluator {
 
     /// Evaluates every node of `prog` for `rows`.
     pub fn run(&mut self, prog: &Program, env: &Env, rows: Rows) {
+        self.run_until(prog, env, rows, prog.nodes.len());
+    }
+
+    /// Evaluates the first `end` nodes (children come before parents, so node `end - 1`
+    /// and everything it depends on are ready).
+    pub fn run_until(&mut self, prog: &Program, env: &Env, rows: Rows, end: usize) {
         let n = rows.len();
         self.bufs.resize_with(prog.nodes.len(), Vec::new);
         let table = env.data.table(prog.source);
-        for (id, node) in prog.nodes.iter().enumerate() {
+        for (id, node) in prog.nodes.iter().enumerate().take(end) {
             let mut out = std::mem::take(&mut self.bufs[id]);
             // Every node writes all `n` values: no need to clear.
             if out.len() != n {
@@ -228,6 +302,12 @@ impl Evaluator {
                         let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
                         env.clocks.for_team(team).business_seconds(f, t)
                     };
+                }
+            }
+            Node::Exists(index) if env.flags.get(*index as usize).is_some_and(Option::is_some) => {
+                let flags = env.flags[*index as usize].as_ref().expect("checked");
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = flags[rows.row(i)] as i64;
                 }
             }
             Node::Exists(index) => {
