@@ -21,7 +21,7 @@ pub fn json(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Strin
                 "period": r.period.to_string(),
                 "subject_kind": r.subject.kind(),
                 "subject_id": engine.subject_id(r.subject),
-                "metric": r.metric,
+                "metric": &*r.metric,
                 "name_zh": def.as_ref().map(|d| d.name_zh.clone()),
                 "name_en": def.as_ref().map(|d| d.name_en.clone()),
                 "value": r.value.value.map_or(Value::Null, |v| number(&v.format6())),
@@ -83,7 +83,7 @@ pub fn table(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Stri
                 r.period.to_string(),
                 r.subject.kind().to_string(),
                 subject_label(engine, r.subject),
-                r.metric.clone(),
+                r.metric.to_string(),
                 zh,
                 r.value.value.map(|v| v.format6()).unwrap_or_else(|| "—".into()),
                 r.value.numerator.map(|n| n.to_string()).unwrap_or_default(),
@@ -118,7 +118,7 @@ pub fn pivot(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow], metrics
             Some(v) if is_rate => format!("{:.1}%", v.to_f64() * 100.0),
             Some(v) => v.format6(),
         };
-        by_subject.entry(r.subject).or_default().insert(r.metric.as_str(), text);
+        by_subject.entry(r.subject).or_default().insert(&*r.metric, text);
     }
     let mut header = vec!["".to_string()];
     header.extend(metrics.iter().map(|m| catalogue.get(m).map_or(m.to_string(), |d| d.name_zh.clone())));

@@ -69,8 +69,8 @@ impl Engine<'_> {
                     let pm = &plan.metrics[0];
                     let group = &plan.groups[pm.group];
                     let clocks = self.clocks(plan.prog.uses_business());
-                    let env =
-                        Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes, flags: &[] };
+                    let indexes = plan.exists_indexes(self.data);
+                    let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &indexes, flags: &[] };
                     let placement = Placement::new(&timeline, &self.cells);
                     let mut wanted = vec![false; self.cells.len() * group.n_slots];
                     for c in self.cells.of(subject, pm.team_lead) {

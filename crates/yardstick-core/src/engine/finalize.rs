@@ -265,42 +265,33 @@ pub fn finalize_percentiles(
     let sorted = radix_sort_by_value(pairs);
     let t1 = std::time::Instant::now();
     // Per (subject, period): values seen so far, and the next rank wanted (u32::MAX: none),
-    // side by side so that a value touches one cache line per (subject, period). The
-    // subjects are split between threads; each sweeps all values for its own subjects.
+    // side by side so that a value touches one cache line per (subject, period). (Dealing
+    // subjects to two threads was measured slower: the sweep is bound by memory.)
     let n_metrics = metrics.len();
     let mut state: Vec<[u32; 2]> = targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
-    let mut found: Vec<[i64; 2]> = vec![[0, 0]; subjects.len() * n_periods * n_metrics];
-    let parts = rayon::current_num_threads().clamp(1, 8);
-    let per_part = subjects.len().div_ceil(parts).max(1);
-    {
-        use rayon::prelude::*;
-        let state_parts: Vec<&mut [[u32; 2]]> = state.chunks_mut(per_part * n_periods).collect();
-        let found_parts: Vec<&mut [[i64; 2]]> = found.chunks_mut(per_part * n_periods * n_metrics).collect();
-        state_parts.into_par_iter().zip(found_parts).enumerate().for_each(|(part, (state, found))| {
-            let first = (part * per_part) as u32;
-            let last = first + (state.len() / n_periods) as u32;
-            let mut cursor = vec![0u16; state.len()];
-            for &(v, a) in &sorted {
-                for &k in &periods_of_slot[a as usize % n_slots] {
-                    for &s in of_cell[a as usize / n_slots].iter().filter(|&&s| s >= first && s < last) {
-                        let i = sp(s - first, k);
-                        let [rank, next] = state[i];
-                        state[i][0] = rank + 1;
-                        if rank == next {
-                            let t = &targets[sp(s, k)];
-                            let mut c = cursor[i] as usize;
-                            while c < t.len() && t[c].0 == rank {
-                                found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
-                                c += 1;
-                            }
-                            cursor[i] = c as u16;
-                            state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
-                        }
+    let mut cursor = vec![0u16; state.len()];
+    let mut found: Vec<[i64; 2]> = vec![[0, 0]; state.len() * n_metrics];
+    for &(v, a) in &sorted {
+        let own = &of_cell[a as usize / n_slots];
+        for &k in &periods_of_slot[a as usize % n_slots] {
+            for &s in own {
+                let i = sp(s, k);
+                let [rank, next] = state[i];
+                state[i][0] = rank + 1;
+                if rank == next {
+                    let t = &targets[i];
+                    let mut c = cursor[i] as usize;
+                    while c < t.len() && t[c].0 == rank {
+                        found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
+                        c += 1;
                     }
+                    cursor[i] = c as u16;
+                    state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
                 }
             }
-        });
+        }
     }
+    let found_at = |s: usize, k: usize, m: usize| found[(s * n_periods + k) * n_metrics + m];
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
         eprintln!(
             "    percentiles: {} values, radix {:.3} s, sweep {:.3} s",
@@ -326,7 +317,7 @@ pub fn finalize_percentiles(
                         let i = sp(si as u32, k as u32);
                         let n = total[i] as i128;
                         let value = (n > 0).then(|| {
-                            let [lo, hi] = found[i * metrics.len() + m];
+                            let [lo, hi] = found_at(si, k, m);
                             let frac = p_num as i128 * (n - 1) % p_den as i128;
                             let (lo, hi, p_den) = (lo as i128, hi as i128, p_den as i128);
                             Rational::new(lo * p_den + (hi - lo) * frac, p_den * scale)
@@ -340,36 +331,50 @@ pub fn finalize_percentiles(
         .collect()
 }
 
-/// `(value, index)` pairs sorted by value: LSD radix sort over the bytes in which the
-/// values differ (three passes for durations under 16 million seconds).
+/// `(value, index)` pairs sorted by value: an LSD radix sort over the bits in which the
+/// values differ. When they fit, value and index are packed into one `u64` (value above,
+/// index in the low 24 bits): two 11-bit passes sort durations of up to 48 days.
 fn radix_sort_by_value(pairs: &[(u32, i64)]) -> Vec<(i64, u32)> {
     let key = |v: i64| (v as u64) ^ (1 << 63);
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
-    for &(_, v) in pairs {
+    let (mut lo, mut hi, mut max_index) = (u64::MAX, 0u64, 0u32);
+    for &(i, v) in pairs {
         lo = lo.min(key(v));
         hi = hi.max(key(v));
+        max_index = max_index.max(i);
+    }
+    let span = hi.saturating_sub(lo);
+    let value_bits = 64 - span.leading_zeros();
+    if value_bits <= 40 && max_index < (1 << 24) {
+        let mut a: Vec<u64> = pairs.iter().map(|&(i, v)| ((key(v) - lo) << 24) | i as u64).collect();
+        radix_passes(&mut a, 24, 24 + value_bits, |x| x);
+        return a.into_iter().map(|x| ((((x >> 24) + lo) ^ (1 << 63)) as i64, (x & 0xFF_FFFF) as u32)).collect();
     }
     let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v) - lo, i)).collect();
-    let span = hi.saturating_sub(lo);
-    let mut b = vec![(0u64, 0u32); a.len()];
-    let mut shift = 0;
-    while shift < 64 && (span >> shift) != 0 {
-        let mut count = [0usize; 257];
-        for &(k, _) in &a {
-            count[((k >> shift) & 0xFF) as usize + 1] += 1;
+    radix_passes(&mut a, 0, value_bits, |x| x.0);
+    a.into_iter().map(|(k, i)| (((k + lo) ^ (1 << 63)) as i64, i)).collect()
+}
+
+/// Stable LSD radix passes of 11 bits over bits `[from, to)` of `key(x)`.
+fn radix_passes<T: Copy + Default>(a: &mut Vec<T>, from: u32, to: u32, key: impl Fn(T) -> u64) {
+    const BITS: u32 = 11;
+    let mut b = vec![T::default(); a.len()];
+    let mut shift = from;
+    while shift < to {
+        let mut count = vec![0usize; (1 << BITS) + 1];
+        for &x in a.iter() {
+            count[((key(x) >> shift) & ((1 << BITS) - 1)) as usize + 1] += 1;
         }
-        for i in 0..256 {
+        for i in 0..(1 << BITS) {
             count[i + 1] += count[i];
         }
-        for &x in &a {
-            let d = ((x.0 >> shift) & 0xFF) as usize;
+        for &x in a.iter() {
+            let d = ((key(x) >> shift) & ((1 << BITS) - 1)) as usize;
             b[count[d]] = x;
             count[d] += 1;
         }
-        std::mem::swap(&mut a, &mut b);
-        shift += 8;
+        std::mem::swap(a, &mut b);
+        shift += BITS;
     }
-    a.into_iter().map(|(k, i)| (((k + lo) ^ (1 << 63)) as i64, i)).collect()
 }
 
 /// The subjects to compute, with their cells.

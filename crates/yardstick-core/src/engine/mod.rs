@@ -60,7 +60,7 @@ pub struct Query {
 pub struct ResultRow {
     pub period: Period,
     pub subject: Subject,
-    pub metric: String,
+    pub metric: Arc<str>,
     pub value: MetricValue,
 }
 
@@ -178,45 +178,58 @@ impl<'a> Engine<'a> {
         let t1 = std::time::Instant::now();
         let by_id: HashMap<&str, usize> = all.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
         let period_index: HashMap<Period, usize> = periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
-        let mut rows = Vec::new();
-        for (out_id, m, derived) in &requested {
+        // Rows are sorted as plain strings (SPEC §4): rank each distinct period, subject and
+        // metric once by its text, then sort rows by small integer keys.
+        let rank_of = |texts: Vec<String>| -> Vec<u32> {
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            order.sort_by(|&a, &b| texts[a].cmp(&texts[b]));
+            let mut rank = vec![0u32; texts.len()];
+            for (r, &i) in order.iter().enumerate() {
+                rank[i] = r as u32;
+            }
+            rank
+        };
+        let period_rank = rank_of(query.periods.iter().map(|p| p.to_string()).collect());
+        let metric_rank = rank_of(requested.iter().map(|(id, _, _)| id.clone()).collect());
+        let n_teams = self.org.n_teams();
+        let subject_index = |s: Subject| match s {
+            Subject::Org => 0,
+            Subject::Team(t) => 1 + t as usize,
+            Subject::Person(p) => 1 + n_teams + p as usize,
+        };
+        let all_subjects: Vec<Subject> = std::iter::once(Subject::Org)
+            .chain((0..n_teams as u32).map(Subject::Team))
+            .chain((0..self.data.table(Source::People).len() as u32).map(Subject::Person))
+            .collect();
+        let subject_rank =
+            rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), self.subject_id(s))).collect());
+        let mut keyed: Vec<((u32, u32, u32), ResultRow)> = Vec::new();
+        for (mi, (out_id, m, derived)) in requested.iter().enumerate() {
             let v = &values[by_id[m.id.as_str()]];
-            for p in &query.periods {
+            let id: Arc<str> = Arc::from(out_id.as_str());
+            for (pi, p) in query.periods.iter().enumerate() {
                 let k = period_index[p];
+                let previous = (*derived == Derived::Change).then(|| &v[period_index[&p.previous()]]);
+                let target =
+                    (*derived == Derived::Attainment).then(|| self.target(m).and_then(rational_of_f64)).flatten();
                 for (subject, value) in &v[k] {
                     let value = match derived {
                         Derived::None => *value,
                         Derived::Change => {
-                            let previous = v[period_index[&p.previous()]].get(subject).and_then(|x| x.value);
-                            MetricValue::plain(value.value.zip(previous).and_then(|(a, b)| a.checked_sub(b)))
+                            let before = previous.and_then(|prev| prev.get(subject)).and_then(|x| x.value);
+                            MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
                         }
                         Derived::Attainment => {
-                            let target = self.target(m).and_then(rational_of_f64);
                             MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.checked_div(t)))
                         }
                     };
-                    rows.push(ResultRow { period: *p, subject: *subject, metric: out_id.clone(), value });
+                    let key = (period_rank[pi], subject_rank[subject_index(*subject)], metric_rank[mi]);
+                    keyed.push((key, ResultRow { period: *p, subject: *subject, metric: id.clone(), value }));
                 }
             }
         }
-        // Sort as plain strings (SPEC §4) by ranking each distinct period, subject and
-        // metric once, then sorting small integer keys.
-        let rank = |mut keys: Vec<String>| -> HashMap<String, u32> {
-            keys.sort_unstable();
-            keys.dedup();
-            keys.into_iter().enumerate().map(|(i, k)| (k, i as u32)).collect()
-        };
-        let period_text: HashMap<Period, String> = query.periods.iter().map(|p| (*p, p.to_string())).collect();
-        let period_rank = rank(period_text.values().cloned().collect());
-        let subjects: std::collections::HashSet<Subject> = rows.iter().map(|r| r.subject).collect();
-        let subject_text: HashMap<Subject, String> =
-            subjects.into_iter().map(|s| (s, format!("{}\u{0}{}", s.kind(), self.subject_id(s)))).collect();
-        let subject_rank = rank(subject_text.values().cloned().collect());
-        let metric_rank = rank(requested.iter().map(|(id, _, _)| id.clone()).collect());
-        let key = |r: &ResultRow| {
-            (period_rank[&period_text[&r.period]], subject_rank[&subject_text[&r.subject]], metric_rank[&r.metric])
-        };
-        rows.sort_by_cached_key(key);
+        keyed.sort_unstable_by_key(|(k, _)| *k);
+        let rows: Vec<ResultRow> = keyed.into_iter().map(|(_, r)| r).collect();
         if std::env::var_os("YARDSTICK_PROFILE").is_some() {
             eprintln!("  values {:.3} s, rows {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
         }
@@ -253,7 +266,7 @@ impl<'a> Engine<'a> {
         for plan in &plans {
             let t0 = std::time::Instant::now();
             let flags = self.exists_answers(plan, &clocks);
-            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &plan.indexes, flags: &flags };
+            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &[], flags: &flags };
             let state = scan::scan(plan, &env, &placement);
             let t1 = std::time::Instant::now();
             // Sorted value runs of distinct-count metrics.
@@ -331,24 +344,24 @@ impl<'a> Engine<'a> {
     /// computed now (in parallel) and cached.
     fn exists_answers(&self, plan: &plan::SourcePlan, clocks: &Clocks) -> Vec<Option<Arc<Vec<u8>>>> {
         let no_flags: Vec<Option<Arc<Vec<u8>>>> = vec![None; plan.prog.exists.len()];
-        let probe_env = Env { data: self.data, org: &self.org, clocks, indexes: &plan.indexes, flags: &no_flags };
-        (0..plan.prog.exists.len())
-            .map(|i| {
-                let id = plan
-                    .prog
-                    .nodes
-                    .iter()
-                    .position(|n| *n == crate::lang::program::Node::Exists(i as u32))
-                    .expect("exists node");
-                let key = crate::lang::eval::describe(&plan.prog, id as u32, false);
-                if let Some(flags) = self.exists_cache.lock().expect("cache lock").get(&key) {
-                    return Some(flags.clone());
-                }
-                let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
-                self.exists_cache.lock().expect("cache lock").insert(key, flags.clone());
-                Some(flags)
-            })
-            .collect()
+        let mut indexes: Option<Vec<crate::lang::eval::ExistsIndex>> = None;
+        let mut out = Vec::new();
+        for i in 0..plan.prog.exists.len() {
+            let node = crate::lang::program::Node::Exists(i as u32);
+            let id = plan.prog.nodes.iter().position(|n| *n == node).expect("exists node");
+            let key = crate::lang::eval::describe(&plan.prog, id as u32, false);
+            if let Some(flags) = self.exists_cache.lock().expect("cache lock").get(&key) {
+                out.push(Some(flags.clone()));
+                continue;
+            }
+            // Only a cache miss needs the indexes.
+            let indexes = indexes.get_or_insert_with(|| plan.exists_indexes(self.data));
+            let probe_env = Env { data: self.data, org: &self.org, clocks, indexes, flags: &no_flags };
+            let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
+            self.exists_cache.lock().expect("cache lock").insert(key, flags.clone());
+            out.push(Some(flags));
+        }
+        out
     }
 
     /// The id of a subject as written in files (person id, team id, the organisation id).

@@ -75,7 +75,17 @@ pub struct SourcePlan {
     pub prog: Program,
     pub metrics: Vec<PlannedMetric>,
     pub groups: Vec<Group>,
-    pub indexes: Vec<ExistsIndex>,
+}
+
+impl SourcePlan {
+    /// The indexes that answer the program's `exists` conditions row by row.
+    pub fn exists_indexes(&self, data: &Dataset) -> Vec<ExistsIndex> {
+        self.prog
+            .exists
+            .iter()
+            .map(|plan| ExistsIndex::build(data.table(plan.inner), plan.key_field, plan.time_field))
+            .collect()
+    }
 }
 
 /// Plans the record metrics of `source` among `metrics` (indices into it are kept).
@@ -184,12 +194,7 @@ pub fn plan_source(
         };
         planned[j].shares_values_with = (0..j).find(|&i| same(i) && planned[i].shares_values_with.is_none());
     }
-    let indexes = prog
-        .exists
-        .iter()
-        .map(|plan| ExistsIndex::build(data.table(plan.inner), plan.key_field, plan.time_field))
-        .collect();
-    Ok(Some(SourcePlan { source, prog, metrics: planned, groups, indexes }))
+    Ok(Some(SourcePlan { source, prog, metrics: planned, groups }))
 }
 
 /// For a period-label field: which requested periods contain each label's period, and the
