@@ -107,16 +107,43 @@ pub const TIME_FORMAT_HINT: &str = "expected an ISO 8601 time such as 2025-03-01
 /// optional `Z`, `±HH:MM`, `±HHMM` or `±HH`. Fractional seconds are truncated.
 pub fn parse_time(text: &str) -> Option<ParsedTime> {
     let b = text.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    if b.len() < 10 {
         return None;
     }
-    let year = digits(&b[0..4])? as i64;
-    let month = digits(&b[5..7])?;
-    let day = digits(&b[8..10])?;
-    if !valid_date(year, month, day) {
-        return None;
+    parse_after_date(b, parse_day(&text[..10])?)
+}
+
+/// A timestamp parser that remembers the last date it saw: timestamps in a file cluster on
+/// few days, so most parses skip the calendar arithmetic.
+#[derive(Clone, Debug, Default)]
+pub struct TimeParser {
+    last_date: [u8; 10],
+    last_days: DayNumber,
+}
+
+impl TimeParser {
+    /// Same as [`parse_time`].
+    #[inline]
+    pub fn parse(&mut self, text: &str) -> Option<ParsedTime> {
+        let b = text.as_bytes();
+        if b.len() < 10 {
+            return None;
+        }
+        let days = if b[..10] == self.last_date && self.last_date[0] != 0 {
+            self.last_days
+        } else {
+            let days = parse_day(&text[..10])?;
+            self.last_date.copy_from_slice(&b[..10]);
+            self.last_days = days;
+            days
+        };
+        parse_after_date(b, days)
     }
-    let days = days_from_civil(year, month, day);
+}
+
+/// Parses what follows `YYYY-MM-DD` in a timestamp.
+#[inline]
+fn parse_after_date(b: &[u8], days: DayNumber) -> Option<ParsedTime> {
     if b.len() == 10 {
         return Some(ParsedTime::Local(days * SECONDS_PER_DAY));
     }
@@ -151,8 +178,7 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
     // A leap second (:60) is folded onto :59.
     let second = second.min(59);
     let local = days * SECONDS_PER_DAY + (hour * 3600 + minute * 60 + second) as i64;
-    let zone = &rest[i..];
-    match zone {
+    match &rest[i..] {
         [] => Some(ParsedTime::Local(local)),
         [b'Z'] | [b'z'] => Some(ParsedTime::Utc(local)),
         [sign @ (b'+' | b'-'), tail @ ..] => {
@@ -356,6 +382,23 @@ mod tests {
             "",
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_caching_parser_agrees_with_parse_time() {
+        let mut p = TimeParser::default();
+        for t in [
+            "2025-03-01T09:30:00+08:00",
+            "2025-03-01T10:00:00Z",
+            "2025-03-02",
+            "2025-03-02 08:00",
+            "2025-02-30T00:00:00Z",
+            "2025-03-02T25:00:00Z",
+            "short",
+            "2025-03-02T08:00:00+08:00",
+        ] {
+            assert_eq!(p.parse(t), parse_time(t), "{t}");
         }
     }
 

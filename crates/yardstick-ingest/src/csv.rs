@@ -246,6 +246,9 @@ pub(crate) fn parse_csv_in_chunks(
         .par_iter()
         .map(|&(start, end, line)| {
             let mut builder = BatchBuilder::new(source, columns.clone(), data, &settings.tz, &settings.custom_roles);
+            // Room for the chunk's rows up front (about one per 8 bytes per column is an
+            // upper bound; a generous guess costs only address space).
+            builder.reserve((end - start) / (8 * header.len().max(1)) + 16);
             let (mut local, mut lines) = (Vec::new(), Vec::new());
             let rows = parse_chunk(&body[start..end], line, file, &header, &mut builder, &mut local, &mut lines);
             (builder.finish(), lines, local, rows)

@@ -52,7 +52,7 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
         if !path.exists() {
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+        let bytes = read_parallel(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
         reports.push(import_file(&mut data, source, &name, &bytes, settings, options, &mut diagnostics));
     }
     if reports.is_empty() {
@@ -74,6 +74,26 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
     }
     data.shrink_to_fit();
     Ok(Loaded { data, reports, diagnostics })
+}
+
+/// Reads a whole file with one positioned read per core (large files load faster when the
+/// copying and the page faults are spread over the cores).
+pub fn read_parallel(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len() as usize;
+    if len < (64 << 20) {
+        return std::fs::read(path);
+    }
+    let mut bytes = vec![0u8; len];
+    let parts = rayon::current_num_threads().max(1);
+    let per = len.div_ceil(parts);
+    let results: Vec<std::io::Result<()>> = {
+        use rayon::prelude::*;
+        bytes.par_chunks_mut(per).enumerate().map(|(i, chunk)| file.read_exact_at(chunk, (i * per) as u64)).collect()
+    };
+    results.into_iter().collect::<std::io::Result<()>>()?;
+    Ok(bytes)
 }
 
 /// Imports one file's bytes. Memberships are checked for overlaps first.

@@ -10,6 +10,28 @@ enum Field {
     Scratch(usize, usize),
 }
 
+/// The position of the next `,`, `\n` or `\r` at or after `i` (or the end), eight bytes
+/// at a time (SWAR: a byte equal to `c` makes `x = w ^ c…c` have a zero byte, which
+/// `(x − 0x01…01) & !x & 0x80…80` flags; the lowest flag is exact).
+#[inline]
+fn find_delimiter(b: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+        let m = zero(w ^ (LO * b',' as u64)) | zero(w ^ (LO * b'\n' as u64)) | zero(w ^ (LO * b'\r' as u64));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !matches!(b[i], b',' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
 /// Reads records one by one.
 pub struct Records<'t> {
     text: &'t str,
@@ -97,9 +119,7 @@ impl<'t> Records<'t> {
                 }
             } else {
                 let start = i;
-                while i < n && !matches!(b[i], b',' | b'\n' | b'\r') {
-                    i += 1;
-                }
+                i = find_delimiter(b, i);
                 self.fields.push(Field::Slice(start, i));
             }
             if i >= n {
@@ -183,6 +203,16 @@ mod tests {
         );
         assert_eq!(all("no,newline"), vec![(1, vec!["no".into(), "newline".into()])]);
         assert_eq!(all("\"\",x\n"), vec![(1, vec!["".into(), "x".into()])]);
+    }
+
+    #[test]
+    fn the_word_at_a_time_scan_finds_every_delimiter() {
+        let text = "abcdefghij,klm\nnopqrstuvwxyz0123456789\r\nxyz";
+        let b = text.as_bytes();
+        for start in 0..b.len() {
+            let slow = (start..b.len()).find(|&i| matches!(b[i], b',' | b'\n' | b'\r')).unwrap_or(b.len());
+            assert_eq!(find_delimiter(b, start), slow, "from {start}");
+        }
     }
 
     #[test]

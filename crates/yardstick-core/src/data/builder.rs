@@ -8,7 +8,7 @@ use super::interner::Interner;
 use super::table::{BatchColumn, RowBatch};
 use crate::period::{PERIOD_FORMAT_HINT, Period};
 use crate::schema::{FieldType, Source, TableDef};
-use crate::time::{OrgTimeZone, TIME_FORMAT_HINT, parse_time};
+use crate::time::{OrgTimeZone, TIME_FORMAT_HINT, TimeParser, parse_time};
 
 /// A field that did not parse: which column of the row, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +23,6 @@ pub struct FieldError {
 /// Parsed cell before it is committed to the batch.
 #[derive(Clone, Copy)]
 enum Parsed<'t> {
-    Null,
     Int(i64),
     Label(&'t str),
     Text(&'t str),
@@ -32,8 +31,13 @@ enum Parsed<'t> {
 enum Builder {
     Ints(Vec<i64>),
     Coded(Vec<i64>, Interner),
+    /// A label column of few distinct values: the last labels seen are tried first.
+    Labels(Vec<i64>, Interner, Vec<(Box<str>, i64)>),
     Text(TextColumn),
 }
+
+/// How many recent labels a label column remembers.
+const RECENT_LABELS: usize = 16;
 
 /// Builds one batch of rows of a source. `columns[i]` is the schema field of the `i`-th
 /// cell of every row (None: a column the import was told to ignore).
@@ -52,12 +56,11 @@ pub struct BatchBuilder<'a> {
     /// Field indices resolved once: order checks `(earlier, later, is_time)`, the people
     /// `role` field, and the `ticket_id` field with the fields defaulted from the ticket.
     checks: Vec<(usize, usize, bool)>,
+    /// Timestamps of a file cluster on few dates: the parser caches the last one.
+    times: std::cell::RefCell<TimeParser>,
     role_field: Option<usize>,
     ticket_defaults: Option<(usize, Vec<(usize, usize)>)>,
 }
-
-/// The widest table has 19 fields.
-const MAX_FIELDS: usize = 24;
 
 impl<'a> BatchBuilder<'a> {
     pub fn new(
@@ -81,7 +84,7 @@ impl<'a> BatchBuilder<'a> {
                 FieldType::Text => Builder::Text(TextColumn::default()),
                 FieldType::Id | FieldType::Key(_) => Builder::Coded(Vec::new(), Interner::new()),
                 FieldType::Enum(_) | FieldType::Category | FieldType::Period => {
-                    Builder::Coded(Vec::new(), Interner::default())
+                    Builder::Labels(Vec::new(), Interner::default(), Vec::new())
                 }
                 _ => Builder::Ints(Vec::new()),
             })
@@ -117,6 +120,7 @@ impl<'a> BatchBuilder<'a> {
             len: 0,
             roles,
             checks,
+            times: Default::default(),
             role_field,
             ticket_defaults,
         }
@@ -130,7 +134,7 @@ impl<'a> BatchBuilder<'a> {
     pub fn reserve(&mut self, rows: usize) {
         for b in &mut self.builders {
             match b {
-                Builder::Ints(v) | Builder::Coded(v, _) => v.reserve(rows),
+                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.reserve(rows),
                 Builder::Text(_) => {}
             }
         }
@@ -140,12 +144,12 @@ impl<'a> BatchBuilder<'a> {
         self.len == 0
     }
 
-    /// Parses and adds a row; on error nothing of the row is kept.
+    /// Parses and adds a row; on error nothing of the row is kept. Each cell is parsed
+    /// straight into its column; a row with an error is rolled back.
     pub fn push_row(&mut self, cells: &[&str]) -> Result<(), Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let mut parsed = [Parsed::Null; MAX_FIELDS];
-        let parsed = &mut parsed[..self.def.fields.len()];
-        for (f, field) in self.def.fields.iter().enumerate() {
+        let mut errors: Vec<FieldError> = Vec::new();
+        for f in 0..self.builders.len() {
+            let field = &self.def.fields[f];
             let Some(cell) = self.positions[f] else {
                 if field.required {
                     errors.push(FieldError {
@@ -155,6 +159,7 @@ impl<'a> BatchBuilder<'a> {
                         fix: format!("add a {} column", field.name),
                     });
                 }
+                self.push_null(f);
                 continue;
             };
             let raw = cells.get(cell).copied().unwrap_or("");
@@ -168,91 +173,138 @@ impl<'a> BatchBuilder<'a> {
                         fix: format!("fill in {} (必填)", field.name),
                     });
                 }
+                self.push_null(f);
                 continue;
             }
-            match self
-                .parse(field.ty, field.name, text, raw)
-                .and_then(|p| if Some(f) == self.role_field { self.check_role(p) } else { Ok(p) })
-            {
-                Ok(p) => parsed[f] = p,
-                Err((message, fix)) => errors.push(FieldError { cell, field: field.name.into(), message, fix }),
+            let parsed = match self.parse(field.ty, text, raw) {
+                Some(p) if Some(f) == self.role_field => self.check_role(p),
+                Some(p) => Ok(p),
+                None => Err(self.problem(field.ty, field.name, text)),
+            };
+            match parsed {
+                Ok(p) => self.push_parsed(f, p),
+                Err((message, fix)) => {
+                    errors.push(FieldError { cell, field: field.name.into(), message, fix });
+                    self.push_null(f);
+                }
             }
         }
         if errors.is_empty() {
-            self.defaults_from_ticket(parsed);
-            self.order_checks(parsed, &mut errors);
+            self.defaults_from_ticket();
+            self.order_checks(&mut errors);
         }
         if !errors.is_empty() {
+            self.roll_back();
             errors.sort_by_key(|e| e.cell);
             return Err(errors);
-        }
-        for (f, p) in parsed.iter().enumerate() {
-            match (&mut self.builders[f], *p) {
-                (Builder::Ints(v), Parsed::Int(x)) => v.push(x),
-                (Builder::Ints(v), _) => v.push(NULL),
-                (Builder::Coded(v, dict), Parsed::Label(l)) => v.push(dict.intern(l).0 as i64),
-                (Builder::Coded(v, _), _) => v.push(NULL),
-                (Builder::Text(t), Parsed::Text(s)) => t.push(Some(s)),
-                (Builder::Text(t), _) => t.push(None),
-            }
         }
         self.len += 1;
         Ok(())
     }
 
-    fn parse<'t>(
-        &self,
-        ty: FieldType,
-        name: &str,
-        text: &'t str,
-        raw: &'t str,
-    ) -> Result<Parsed<'t>, (String, String)> {
-        match ty {
-            FieldType::Id | FieldType::Category => Ok(Parsed::Label(text)),
-            FieldType::Text => Ok(Parsed::Text(raw)),
-            FieldType::Key(_) => Ok(Parsed::Label(text)),
-            FieldType::Instant => parse_instant(text, self.tz)
-                .map(Parsed::Int)
-                .ok_or_else(|| (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string())),
-            FieldType::Int { min, max } => match text.parse::<i64>() {
-                Ok(v) if (min..=max).contains(&v) => Ok(Parsed::Int(v)),
-                Ok(v) => Err((format!("{v} is out of range"), format!("write a whole number from {min} to {max}"))),
-                Err(_) => Err((
-                    format!("`{text}` is not a whole number"),
-                    format!("write a whole number from {min} to {max}"),
-                )),
-            },
-            FieldType::Decimal => parse_decimal(text).map(Parsed::Int).ok_or_else(|| {
-                (
-                    format!("`{text}` is not a number"),
-                    "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
-                )
-            }),
-            FieldType::Bool => parse_bool(text).map(|b| Parsed::Int(b as i64)).ok_or_else(|| {
-                (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
-            }),
-            FieldType::Enum(values) => {
-                if let Some(v) = values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
-                    Ok(Parsed::Label(v))
-                } else {
-                    Err((format!("`{text}` is not a valid {name}"), format!("use one of {}", values.join(", "))))
-                }
+    fn push_null(&mut self, f: usize) {
+        match &mut self.builders[f] {
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.push(NULL),
+            Builder::Text(t) => t.push(None),
+        }
+    }
+
+    fn push_parsed(&mut self, f: usize, p: Parsed) {
+        match (&mut self.builders[f], p) {
+            (Builder::Ints(v), Parsed::Int(x)) => v.push(x),
+            (Builder::Coded(v, dict), Parsed::Label(l)) => v.push(dict.intern(l).0 as i64),
+            (Builder::Labels(v, dict, recent), Parsed::Label(l)) => {
+                let code = match recent.iter().find(|(label, _)| **label == *l) {
+                    Some(&(_, code)) => code,
+                    None => {
+                        let code = dict.intern(l).0 as i64;
+                        if recent.len() < RECENT_LABELS {
+                            recent.push((l.into(), code));
+                        }
+                        code
+                    }
+                };
+                v.push(code);
             }
-            FieldType::Period => match Period::parse(text) {
-                Some(_) => Ok(Parsed::Label(text)),
-                None => Err((format!("`{text}` is not a period"), PERIOD_FORMAT_HINT.to_string())),
+            (Builder::Text(t), Parsed::Text(s)) => t.push(Some(s)),
+            _ => self.push_null(f),
+        }
+    }
+
+    /// The value just pushed into an Int-like column.
+    fn last(&self, f: usize) -> i64 {
+        match &self.builders[f] {
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v[self.len],
+            Builder::Text(_) => NULL,
+        }
+    }
+
+    fn set_last(&mut self, f: usize, value: i64) {
+        let len = self.len;
+        if let Builder::Ints(v) = &mut self.builders[f] {
+            v[len] = value;
+        }
+    }
+
+    /// Removes the cells of the row being added.
+    fn roll_back(&mut self) {
+        let len = self.len;
+        for b in &mut self.builders {
+            match b {
+                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.truncate(len),
+                Builder::Text(t) => t.truncate(len),
+            }
+        }
+    }
+
+    /// Parses a non-empty cell; `None` when it is not a valid value of its type (then
+    /// [`BatchBuilder::problem`] says why).
+    #[inline]
+    fn parse<'t>(&self, ty: FieldType, text: &'t str, raw: &'t str) -> Option<Parsed<'t>> {
+        match ty {
+            FieldType::Id | FieldType::Category | FieldType::Key(_) => Some(Parsed::Label(text)),
+            FieldType::Text => Some(Parsed::Text(raw)),
+            FieldType::Instant => self.times.borrow_mut().parse(text).map(|p| Parsed::Int(self.tz.resolve(p))),
+            FieldType::Int { min, max } => parse_int(text).filter(|v| (min..=max).contains(v)).map(Parsed::Int),
+            FieldType::Decimal => parse_decimal(text).map(Parsed::Int),
+            FieldType::Bool => parse_bool(text).map(|b| Parsed::Int(b as i64)),
+            FieldType::Enum(values) => values.iter().find(|v| v.eq_ignore_ascii_case(text)).map(|v| Parsed::Label(v)),
+            FieldType::Period => Period::parse(text).map(|_| Parsed::Label(text)),
+            FieldType::Ref(target) => self.data.table(target).find(text).map(|row| Parsed::Int(row as i64)),
+        }
+    }
+
+    /// Why a cell did not parse, and how to fix it.
+    #[cold]
+    fn problem(&self, ty: FieldType, name: &str, text: &str) -> (String, String) {
+        match ty {
+            FieldType::Instant => (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string()),
+            FieldType::Int { min, max } => match text.parse::<i64>() {
+                Ok(v) => (format!("{v} is out of range"), format!("write a whole number from {min} to {max}")),
+                Err(_) => {
+                    (format!("`{text}` is not a whole number"), format!("write a whole number from {min} to {max}"))
+                }
             },
-            FieldType::Ref(target) => match self.data.table(target).find(text) {
-                Some(row) => Ok(Parsed::Int(row as i64)),
-                None if target == self.source => Err((
-                    format!("{name} `{text}` does not refer to an earlier row of {}", target.name()),
-                    format!("list {text} before the rows that refer to it"),
-                )),
-                None => Err((
-                    format!("{name} `{text}` is not in {}.csv", target.name()),
-                    format!("add {text} to {}.csv or correct the id", target.name()),
-                )),
-            },
+            FieldType::Decimal => (
+                format!("`{text}` is not a number"),
+                "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
+            ),
+            FieldType::Bool => {
+                (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
+            }
+            FieldType::Enum(values) => {
+                (format!("`{text}` is not a valid {name}"), format!("use one of {}", values.join(", ")))
+            }
+            FieldType::Period => (format!("`{text}` is not a period"), PERIOD_FORMAT_HINT.to_string()),
+            FieldType::Ref(target) if target == self.source => (
+                format!("{name} `{text}` does not refer to an earlier row of {}", target.name()),
+                format!("list {text} before the rows that refer to it"),
+            ),
+            FieldType::Ref(target) => (
+                format!("{name} `{text}` is not in {}.csv", target.name()),
+                format!("add {text} to {}.csv or correct the id", target.name()),
+            ),
+            _ => (format!("`{text}` is not valid"), String::new()),
         }
     }
 
@@ -269,25 +321,27 @@ impl<'a> BatchBuilder<'a> {
     }
 
     /// `agent_id` of surveys and complaints defaults to the ticket's agent.
-    fn defaults_from_ticket(&self, parsed: &mut [Parsed]) {
+    fn defaults_from_ticket(&mut self) {
         let Some((ticket_field, fields)) = &self.ticket_defaults else { return };
-        let Parsed::Int(ticket) = parsed[*ticket_field] else { return };
+        let ticket = self.last(*ticket_field);
+        if ticket == NULL {
+            return;
+        }
         let tickets = self.data.table(Source::Tickets);
-        for &(f, from) in fields {
-            if matches!(parsed[f], Parsed::Null) {
-                let v = tickets.int(from, ticket as usize);
-                if v != NULL {
-                    parsed[f] = Parsed::Int(v);
-                }
-            }
+        let fill: Vec<(usize, i64)> = fields
+            .iter()
+            .filter(|&&(f, _)| self.last(f) == NULL)
+            .map(|&(f, from)| (f, tickets.int(from, ticket as usize)))
+            .collect();
+        for (f, v) in fill {
+            self.set_last(f, v);
         }
     }
 
-    fn order_checks(&self, parsed: &[Parsed], errors: &mut Vec<FieldError>) {
+    fn order_checks(&self, errors: &mut Vec<FieldError>) {
         for &(a, b, is_time) in &self.checks {
-            if let (Parsed::Int(x), Parsed::Int(y)) = (parsed[a], parsed[b])
-                && y < x
-            {
+            let (x, y) = (self.last(a), self.last(b));
+            if x != NULL && y != NULL && y < x {
                 let (earlier, later) = (self.def.fields[a].name, self.def.fields[b].name);
                 let (message, fix) = if is_time {
                     (
@@ -308,7 +362,9 @@ impl<'a> BatchBuilder<'a> {
             .into_iter()
             .map(|b| match b {
                 Builder::Ints(v) => BatchColumn::Ints(v),
-                Builder::Coded(codes, labels) => BatchColumn::Coded { codes, labels },
+                Builder::Coded(codes, labels) | Builder::Labels(codes, labels, _) => {
+                    BatchColumn::Coded { codes, labels }
+                }
                 Builder::Text(t) => BatchColumn::Text(t),
             })
             .collect();
@@ -335,6 +391,28 @@ fn trim(s: &str) -> &str {
 /// Parses an instant, applying the organisation time zone to a time without offset.
 pub fn parse_instant(text: &str, tz: &OrgTimeZone) -> Option<i64> {
     parse_time(text).map(|p| tz.resolve(p))
+}
+
+/// A whole number: optional sign and decimal digits.
+#[inline]
+pub fn parse_int(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return text.parse().ok();
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    Some(if negative { -v } else { v })
 }
 
 /// `true/false/1/0/yes/no/是/否` in any letter case.
@@ -423,6 +501,11 @@ mod tests {
 
     #[test]
     fn field_parsers() {
+        for t in
+            ["0", "-12", "+7", "123456789012345678", "1234567890123456789", "9223372036854775808", "1e3", "", "-", "1 "]
+        {
+            assert_eq!(parse_int(t), t.parse::<i64>().ok(), "{t}");
+        }
         assert_eq!(parse_decimal("12.5"), Some(12_500_000));
         assert_eq!(parse_decimal("-0.000001"), Some(-1));
         assert_eq!(parse_decimal(".5"), Some(500_000));

@@ -252,6 +252,25 @@ impl TextColumn {
         self.len += 1;
     }
 
+    /// Appends all rows of `other` after the rows of `self`.
+    pub fn append(&mut self, other: &TextColumn) {
+        let (row_base, byte_base) = (self.len as u32, self.bytes.len() as u32);
+        self.rows.extend(other.rows.iter().map(|r| r + row_base));
+        self.ends.extend(other.ends.iter().map(|e| e + byte_base));
+        self.bytes.push_str(&other.bytes);
+        self.len += other.len;
+    }
+
+    /// Keeps the first `len` rows.
+    pub fn truncate(&mut self, len: usize) {
+        while self.rows.last().is_some_and(|&r| r as usize >= len) {
+            self.rows.pop();
+            self.ends.pop();
+        }
+        self.bytes.truncate(self.ends.last().map_or(0, |&e| e as usize));
+        self.len = self.len.min(len);
+    }
+
     /// Replaces the text of an existing row.
     pub fn set(&mut self, row: usize, text: Option<&str>) {
         if self.get(row) == text.filter(|t| !t.is_empty()) {
@@ -312,6 +331,12 @@ mod tests {
         t.push(Some(""));
         t.push(Some("slow"));
         assert_eq!((t.get(0), t.get(1), t.get(2), t.get(3)), (Some("很好"), None, None, Some("slow")));
+        let mut more = TextColumn::default();
+        more.push(None);
+        more.push(Some("后来"));
+        let mut joined = t.clone();
+        joined.append(&more);
+        assert_eq!((joined.len(), joined.get(3), joined.get(4), joined.get(5)), (6, Some("slow"), None, Some("后来")));
         t.set(1, Some("ok"));
         t.set(0, None);
         assert_eq!((t.get(0), t.get(1), t.get(3), t.len()), (None, Some("ok"), Some("slow"), 4));

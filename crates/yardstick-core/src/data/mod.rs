@@ -49,9 +49,22 @@ impl Dataset {
                 && let BatchColumn::Coded { codes, labels } = &batch.columns[field]
             {
                 self.customers.reserve(labels.len());
-                let remap: Vec<i64> =
-                    (0..labels.len() as u32).map(|c| self.customers.intern_from(labels, c).0 as i64).collect();
-                let ints = codes.iter().map(|&c| if c == NULL { NULL } else { remap[c as usize] }).collect();
+                // Only keys that rows use (a rolled-back row may have left a label).
+                let mut remap: Vec<i64> = vec![NULL; labels.len()];
+                let customers = &mut self.customers;
+                let ints = codes
+                    .iter()
+                    .map(|&c| {
+                        if c == NULL {
+                            return NULL;
+                        }
+                        let slot = &mut remap[c as usize];
+                        if *slot == NULL {
+                            *slot = customers.intern_from(labels, c as u32).0 as i64;
+                        }
+                        *slot
+                    })
+                    .collect();
                 batch.columns[field] = BatchColumn::Ints(ints);
             }
         }

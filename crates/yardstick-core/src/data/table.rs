@@ -298,8 +298,9 @@ impl Table {
         let n_new =
             targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
         let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);
-        for (field, bc) in batch.columns.into_iter().enumerate() {
-            let column = &mut self.columns[field];
+        // Columns are independent: append them in parallel.
+        use rayon::prelude::*;
+        self.columns.par_iter_mut().zip(batch.columns.into_par_iter()).enumerate().for_each(|(field, (column, bc))| {
             let values: Option<Vec<i64>> = match (bc, &mut *column) {
                 (_, Column::Id(_)) => None,
                 (BatchColumn::Ints(v), Column::Int(_)) => Some(v),
@@ -309,13 +310,15 @@ impl Table {
                     Some(codes.into_iter().map(|c| if c == NULL { NULL } else { remap[c as usize] }).collect())
                 }
                 (BatchColumn::Text(t), Column::Text(col)) => {
-                    if !contiguous {
+                    if contiguous {
+                        col.append(&t);
+                    } else {
                         for _ in 0..n_new {
                             col.push(None);
                         }
-                    }
-                    for (i, &row) in targets.iter().enumerate() {
-                        if contiguous { col.push(t.get(i)) } else { col.set(row as usize, t.get(i)) }
+                        for (i, &row) in targets.iter().enumerate() {
+                            col.set(row as usize, t.get(i));
+                        }
                     }
                     None
                 }
@@ -331,7 +334,7 @@ impl Table {
                     }
                 }
             }
-        }
+        });
         self.len += n_new;
     }
 
@@ -344,8 +347,19 @@ impl Table {
                 };
                 let Column::Id(ids) = &mut self.columns[*field] else { unreachable!("key field is an Id column") };
                 ids.reserve(labels.len());
-                let remap: Vec<u32> = (0..labels.len() as u32).map(|c| ids.intern_from(labels, c).0).collect();
-                codes.iter().map(|&c| remap[c as usize]).collect()
+                // Intern only the keys rows use (a rolled-back row may have left a label),
+                // in the order rows first use them: new keys get the next rows.
+                let mut remap: Vec<u32> = vec![u32::MAX; labels.len()];
+                codes
+                    .iter()
+                    .map(|&c| {
+                        let slot = &mut remap[c as usize];
+                        if *slot == u32::MAX {
+                            *slot = ids.intern_from(labels, c as u32).0;
+                        }
+                        *slot
+                    })
+                    .collect()
             }
             KeyIndex::Composite { fields, index } => (0..batch.len)
                 .map(|i| {
