@@ -142,19 +142,17 @@ pub fn finalize_metric(
                     MetricValue::plain(Some(Rational::int(all.len() as i128)))
                 }
             };
-            if let (Some((_, min, _)), Some(keys)) = (metric.compiled.min_distinct, &keys) {
-                if total[3] == 1 {
-                    let mut all: Vec<i64> = subject_cells
-                        .iter()
-                        .flat_map(|&c| {
-                            slots.clone().flat_map(move |s| keys.run(c as usize * n_slots + s).iter().copied())
-                        })
-                        .collect();
-                    all.sort_unstable();
-                    all.dedup();
-                    if all.len() < min {
-                        value.value = None;
-                    }
+            if let (Some((_, min, _)), Some(keys)) = (metric.compiled.min_distinct, &keys)
+                && total[3] == 1
+            {
+                let mut all: Vec<i64> = subject_cells
+                    .iter()
+                    .flat_map(|&c| slots.clone().flat_map(move |s| keys.run(c as usize * n_slots + s).iter().copied()))
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                if all.len() < min {
+                    value.value = None;
                 }
             }
             period_values.insert(subject, value);
