@@ -298,3 +298,102 @@ fn quarter_and_year_add_up_months() {
         ",
     );
 }
+
+fn data_and_settings() -> (crate::data::Dataset, Settings) {
+    let mut settings = Settings::default();
+    settings.targets.insert("fcr_rate".into(), 0.8);
+    let data = dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
+    (data, settings)
+}
+
+#[test]
+fn business_hours_variants() {
+    // Calendar: Mon–Fri 09:00–18:00 with the Chinese holidays. Business time to the first
+    // response: T1 (Sat → Sun) 0; T3 (Mon 09:00 → Tue 09:00:01) 9 h + 1 s = 32401 s; T4 (Sun)
+    // 0; T5 (Sat → Sun) 0; T11 (Thu 00:00 → 01:00, before opening) 0. All within 24
+    // business hours; tickets without a response miss.
+    let (data, settings) = data_and_settings();
+    check(
+        &run(&data, &settings, &["first_response_24bh_rate"], &["2025-03"]),
+        "
+        2025-03,org,org,first_response_24bh_rate,0.5,5,10
+        2025-03,person,P1,first_response_24bh_rate,0.5,3,6
+        2025-03,person,P2,first_response_24bh_rate,0.5,1,2
+        2025-03,person,P3,first_response_24bh_rate,1,1,1
+        2025-03,team,A,first_response_24bh_rate,0.571429,4,7
+        2025-03,team,B,first_response_24bh_rate,0.5,1,2
+        2025-03,team,R,first_response_24bh_rate,0.555556,5,9
+        ",
+    );
+    // p90 of P1's [0, 0, 32401]: 0.8 × 32401 s = 432.013333 min; A's [0, 0, 0, 32401]: 0.7 ×
+    // 32401 s; R's [0, 0, 0, 0, 32401]: 0.6 × 32401 s.
+    check(
+        &run(&data, &settings, &["first_response_p90_bmin"], &["2025-03"]),
+        "
+        2025-03,org,org,first_response_p90_bmin,324.01,,
+        2025-03,person,P1,first_response_p90_bmin,432.013333,,
+        2025-03,person,P2,first_response_p90_bmin,0,,
+        2025-03,person,P3,first_response_p90_bmin,0,,
+        2025-03,team,A,first_response_p90_bmin,378.011667,,
+        2025-03,team,B,first_response_p90_bmin,0,,
+        2025-03,team,R,first_response_p90_bmin,324.01,,
+        ",
+    );
+}
+
+#[test]
+fn change_and_attainment() {
+    // fields_complete_rate in February: P1 created T2, T8, neither complete: 0 / 2. March
+    // minus February; P2 and P3 have no February row, so no change.
+    let (data, settings) = data_and_settings();
+    check(
+        &run(&data, &settings, &["fields_complete_rate.change"], &["2025-03"]),
+        "
+        2025-03,org,org,fields_complete_rate.change,0.2,,
+        2025-03,person,P1,fields_complete_rate.change,0.166667,,
+        2025-03,person,P2,fields_complete_rate.change,,,
+        2025-03,person,P3,fields_complete_rate.change,,,
+        2025-03,team,A,fields_complete_rate.change,0.285714,,
+        2025-03,team,B,fields_complete_rate.change,,,
+        2025-03,team,R,fields_complete_rate.change,0.222222,,
+        ",
+    );
+    // Target 0.8 (yardstick.toml [targets]): 2/3 ÷ 0.8, 0.6 ÷ 0.8, …
+    check(
+        &run(&data, &settings, &["fcr_rate.attainment"], &["2025-03"]),
+        "
+        2025-03,org,org,fcr_rate.attainment,0.75,,
+        2025-03,person,P1,fcr_rate.attainment,0.833333,,
+        2025-03,person,P3,fcr_rate.attainment,0,,
+        2025-03,team,A,fcr_rate.attainment,0.833333,,
+        2025-03,team,B,fcr_rate.attainment,0,,
+        2025-03,team,R,fcr_rate.attainment,0.625,,
+        ",
+    );
+}
+
+#[test]
+fn weeks_days_and_custom_ranges() {
+    // Week 10 is Mon 3 – Sun 9 March: T4 (Sunday 00:00). 20 March: T11, T6, T12. The range
+    // 15–16 March: T5 at 23:59:59 on the 15th (P3 still in A).
+    let (data, settings) = data_and_settings();
+    check(
+        &run(&data, &settings, &["fields_complete_rate"], &["2025-W10", "2025-03-20", "2025-03-15..2025-03-16"]),
+        "
+        2025-03-15..2025-03-16,org,org,fields_complete_rate,1,1,1
+        2025-03-15..2025-03-16,person,P3,fields_complete_rate,1,1,1
+        2025-03-15..2025-03-16,team,A,fields_complete_rate,1,1,1
+        2025-03-15..2025-03-16,team,R,fields_complete_rate,1,1,1
+        2025-03-20,org,org,fields_complete_rate,0,0,3
+        2025-03-20,person,P1,fields_complete_rate,0,0,1
+        2025-03-20,person,P2,fields_complete_rate,0,0,1
+        2025-03-20,team,A,fields_complete_rate,0,0,1
+        2025-03-20,team,B,fields_complete_rate,0,0,1
+        2025-03-20,team,R,fields_complete_rate,0,0,2
+        2025-W10,org,org,fields_complete_rate,0,0,1
+        2025-W10,person,P2,fields_complete_rate,0,0,1
+        2025-W10,team,B,fields_complete_rate,0,0,1
+        2025-W10,team,R,fields_complete_rate,0,0,1
+        ",
+    );
+}
