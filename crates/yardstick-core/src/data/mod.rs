@@ -71,6 +71,17 @@ impl Dataset {
         self.tables[source.index()].append_batch(batch);
     }
 
+    /// Adds or replaces one record (by its natural key). Key fields (customer ids) may come
+    /// as text; references as row indices. Returns the row and the previous cells.
+    pub fn upsert(&mut self, source: Source, mut cells: Vec<Cell>) -> (usize, Option<Vec<Cell>>) {
+        for (field, def) in source.def().fields.iter().enumerate() {
+            if let (FieldType::Key(KeySpace::Customers), Cell::Text(label)) = (def.ty, &cells[field]) {
+                cells[field] = Cell::Int(self.customers.intern(label).0 as i64);
+            }
+        }
+        self.tables[source.index()].upsert(cells)
+    }
+
     /// Bytes held on the heap by all records and their indexes.
     pub fn heap_bytes(&self) -> usize {
         self.tables.iter().map(Table::heap_bytes).sum::<usize>() + self.customers.heap_bytes()

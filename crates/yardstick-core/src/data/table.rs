@@ -209,6 +209,21 @@ impl Table {
         }
     }
 
+    /// The row that has the natural key of `cells`, if any.
+    pub fn find_cells(&self, cells: &[Cell]) -> Option<usize> {
+        match &self.key {
+            KeyIndex::Id(field) => match &cells[*field] {
+                Cell::Text(key) => self.find(key),
+                _ => None,
+            },
+            KeyIndex::Composite { fields, index } => {
+                let key: Vec<i64> =
+                    fields.iter().map(|&f| if let Cell::Int(v) = cells[f] { v } else { NULL }).collect();
+                index.get(&key).map(|&r| r as usize)
+            }
+        }
+    }
+
     /// The code of a label in a coded field, if the label is known.
     pub fn code_of(&self, field: usize, label: &str) -> Option<i64> {
         match &self.columns[field] {

@@ -108,6 +108,7 @@ pub fn finalize_metric(
     keys: &[(u32, i64)],
     values: Option<&Buckets>,
     cx: &Context,
+    only: Option<&Touched>,
 ) -> MetricValues {
     let cells = cx.cells;
     let n_slots = group.n_slots;
@@ -115,8 +116,11 @@ pub fn finalize_metric(
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let n_periods = cx.timeline.periods.len();
     let mut out: MetricValues = vec![BTreeMap::new(); n_periods];
-    let subjects = subject_list(metric, cx);
+    let subjects = subject_list(metric, cx, only);
     for (k, period_values) in out.iter_mut().enumerate() {
+        if only.is_some_and(|t| !t.periods[k]) {
+            continue;
+        }
         let slots = period_slots(group, cx.timeline, k);
         let partial = partials(metric, group, counters, k, cx);
         for &(subject, ref subject_cells) in &subjects {
@@ -215,7 +219,7 @@ pub fn finalize_percentiles(
 ) -> Vec<MetricValues> {
     let n_slots = group.n_slots;
     let n_periods = cx.timeline.periods.len();
-    let subjects = subject_list(metrics[0], cx);
+    let subjects = subject_list(metrics[0], cx, None);
     let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cx.cells.len()];
     for (si, (_, cells)) in subjects.iter().enumerate() {
         for &c in cells {
@@ -375,8 +379,167 @@ fn radix_passes<T: Copy + Default>(a: &mut Vec<T>, from: u32, to: u32, key: impl
     }
 }
 
+/// The (subject, period)s a change touched: only these are recomputed.
+#[derive(Clone, Debug, Default)]
+pub struct Touched {
+    pub subjects: std::collections::HashSet<Subject>,
+    pub periods: Vec<bool>,
+}
+
+/// Finalises every metric of a plan from its pass's state: `(metric index, values)`.
+/// With `only`, just the touched (subject, period)s are computed (the maps hold nothing
+/// else).
+pub fn finish_plan(
+    plan: &super::plan::SourcePlan,
+    state: &super::scan::State,
+    cx: &Context,
+    only: Option<&Touched>,
+) -> Vec<(usize, MetricValues)> {
+    use rayon::prelude::*;
+    let buckets: Vec<Option<Buckets>> = plan
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(m, pm)| {
+            (matches!(pm.agg, AggKind::Distinct) && pm.shares_values_with.is_none())
+                .then(|| Buckets::new(&state.values[m], cx.cells.len() * plan.groups[pm.group].n_slots))
+        })
+        .collect();
+    let is_percentile = |pm: &PlannedMetric| matches!(pm.agg, AggKind::Percentile { .. });
+    let mut out: Vec<(usize, MetricValues)> = plan
+        .metrics
+        .par_iter()
+        .enumerate()
+        .filter(|(_, pm)| !is_percentile(pm))
+        .map(|(m, pm)| {
+            let values = buckets[pm.shares_values_with.unwrap_or(m)].as_ref();
+            (
+                pm.metric,
+                finalize_metric(
+                    pm,
+                    &plan.groups[pm.group],
+                    &state.counters[pm.group],
+                    &state.keys[m],
+                    values,
+                    cx,
+                    only,
+                ),
+            )
+        })
+        .collect();
+    // Percentiles: all metrics over the same values together.
+    for owner in 0..plan.metrics.len() {
+        let sharing: Vec<&PlannedMetric> = plan
+            .metrics
+            .iter()
+            .enumerate()
+            .filter(|(m, pm)| is_percentile(pm) && pm.shares_values_with.unwrap_or(*m) == owner)
+            .map(|(_, pm)| pm)
+            .collect();
+        if sharing.is_empty() {
+            continue;
+        }
+        let group = &plan.groups[sharing[0].group];
+        let results = match only {
+            None => finalize_percentiles(&sharing, group, &state.counters[sharing[0].group], &state.values[owner], cx),
+            Some(touched) => percentiles_of_touched(
+                &sharing,
+                group,
+                &state.counters[sharing[0].group],
+                &state.values[owner],
+                cx,
+                touched,
+            ),
+        };
+        out.extend(sharing.iter().map(|pm| pm.metric).zip(results));
+    }
+    out
+}
+
+/// Percentiles of a few touched (subject, period)s: their values are gathered in one pass
+/// and sorted.
+fn percentiles_of_touched(
+    metrics: &[&PlannedMetric],
+    group: &Group,
+    counters: &[i64],
+    pairs: &[(u32, i64)],
+    cx: &Context,
+    only: &Touched,
+) -> Vec<MetricValues> {
+    let n_slots = group.n_slots;
+    let n_periods = cx.timeline.periods.len();
+    let subjects = subject_list(metrics[0], cx, Some(only));
+    let mut of_cell: Vec<Vec<usize>> = vec![Vec::new(); cx.cells.len()];
+    for (si, (_, cells)) in subjects.iter().enumerate() {
+        for &c in cells {
+            of_cell[c as usize].push(si);
+        }
+    }
+    let periods_of_slot: Vec<Vec<usize>> = (0..n_slots)
+        .map(|s| {
+            (0..n_periods).filter(|&k| only.periods[k] && period_slots(group, cx.timeline, k).contains(&s)).collect()
+        })
+        .collect();
+    let mut gathered: Vec<Vec<i64>> = vec![Vec::new(); subjects.len() * n_periods];
+    for &(a, v) in pairs {
+        let own = &of_cell[a as usize / n_slots];
+        if own.is_empty() {
+            continue;
+        }
+        for &k in &periods_of_slot[a as usize % n_slots] {
+            for &si in own {
+                gathered[si * n_periods + k].push(v);
+            }
+        }
+    }
+    metrics
+        .iter()
+        .map(|metric| {
+            let AggKind::Percentile { p_num, p_den } = metric.agg else { unreachable!("percentile metrics") };
+            let scale = type_scale(metric.compiled.value_ty, metric.unit);
+            (0..n_periods)
+                .map(|k| {
+                    let mut out = BTreeMap::new();
+                    if !only.periods[k] {
+                        return out;
+                    }
+                    let partial = partials(metric, group, counters, k, cx);
+                    for (si, (subject, cells)) in subjects.iter().enumerate() {
+                        if add_up(&partial, cells)[0] == 0 {
+                            continue;
+                        }
+                        let mut values = gathered[si * n_periods + k].clone();
+                        values.sort_unstable();
+                        out.insert(
+                            *subject,
+                            MetricValue::plain(percentile_of_sorted(&values, p_num as i128, p_den as i128, scale)),
+                        );
+                    }
+                    out
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Linear interpolation between closest ranks of sorted values (PERCENTILE.INC).
+fn percentile_of_sorted(values: &[i64], p_num: i128, p_den: i128, scale: i128) -> Option<Rational> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = p_num * (values.len() as i128 - 1);
+    let lo = (rank / p_den) as usize;
+    let frac = rank % p_den;
+    let a = values[lo] as i128;
+    if frac == 0 {
+        return Rational::new(a, scale);
+    }
+    let b = values[lo + 1] as i128;
+    Rational::new(a * p_den + (b - a) * frac, p_den * scale)
+}
+
 /// The subjects to compute, with their cells.
-fn subject_list(metric: &PlannedMetric, cx: &Context) -> Vec<(Subject, Vec<u32>)> {
+fn subject_list(metric: &PlannedMetric, cx: &Context, only: Option<&Touched>) -> Vec<(Subject, Vec<u32>)> {
     let mut out = Vec::new();
     if cx.subjects.person {
         out.extend(
@@ -389,7 +552,7 @@ fn subject_list(metric: &PlannedMetric, cx: &Context) -> Vec<(Subject, Vec<u32>)
     if cx.subjects.org {
         out.push((Subject::Org, cx.cells.of(Subject::Org, false)));
     }
-    out.retain(|(_, cells)| !cells.is_empty());
+    out.retain(|(s, cells)| !cells.is_empty() && only.is_none_or(|t| t.subjects.contains(s)));
     out
 }
 

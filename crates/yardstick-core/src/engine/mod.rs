@@ -10,7 +10,9 @@ mod cells;
 pub mod explain;
 mod finalize;
 mod formula;
+mod live;
 mod plan;
+mod rows;
 mod scan;
 mod timeline;
 mod value;
@@ -18,10 +20,9 @@ mod value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
+pub use live::Live;
 pub use timeline::Timeline;
 pub use value::{MetricValue, Rational};
 
@@ -52,6 +53,19 @@ pub struct Query {
     /// listed metric of the catalogue.
     pub metrics: Vec<String>,
     pub periods: Vec<Period>,
+    pub subjects: SubjectKinds,
+}
+
+/// A query resolved against the catalogue.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    /// (output id, definition, derived form) of each requested metric.
+    pub requested: Vec<(String, MetricDef, Derived)>,
+    /// Everything the requested metrics need (formula operands included).
+    pub metrics: Vec<MetricDef>,
+    /// The periods computed: the requested ones and, for `.change`, their predecessors.
+    pub periods: Vec<Period>,
+    pub query_periods: Vec<Period>,
     pub subjects: SubjectKinds,
 }
 
@@ -156,15 +170,13 @@ impl<'a> Engine<'a> {
         self.settings.targets.get(&m.id).copied().or(m.target)
     }
 
-    /// Computes a query. Rows come sorted by period, subject kind, subject id and metric, as
-    /// plain strings (SPEC §4).
-    pub fn compute(&self, catalogue: &Catalogue, query: &Query) -> Result<Vec<ResultRow>, Diagnostic> {
+    /// Resolves a query: the requested metrics, everything they need, and the periods to
+    /// compute (with the previous ones when `.change` is asked for).
+    pub(crate) fn resolve_query(&self, catalogue: &Catalogue, query: &Query) -> Result<Resolved, Diagnostic> {
         let requested = self.resolve(catalogue, &query.metrics)?;
         let mut periods: Vec<Period> = query.periods.clone();
         if requested.iter().any(|(_, _, d)| *d == Derived::Change) {
-            for p in &query.periods {
-                periods.push(p.previous());
-            }
+            periods.extend(query.periods.iter().map(Period::previous));
         }
         periods.sort_unstable();
         periods.dedup();
@@ -172,68 +184,48 @@ impl<'a> Engine<'a> {
             let mut seen = std::collections::HashSet::new();
             requested.iter().filter(|(_, m, _)| seen.insert(m.id.clone())).map(|(_, m, _)| m.clone()).collect()
         };
-        let all = catalogue.closure(&bases);
+        let metrics = catalogue.closure(&bases);
+        Ok(Resolved { requested, metrics, periods, query_periods: query.periods.clone(), subjects: query.subjects })
+    }
+
+    /// Computes a query. Rows come sorted by period, subject kind, subject id and metric, as
+    /// plain strings (SPEC §4).
+    pub fn compute(&self, catalogue: &Catalogue, query: &Query) -> Result<Vec<ResultRow>, Diagnostic> {
+        let resolved = self.resolve_query(catalogue, query)?;
         let t0 = std::time::Instant::now();
-        let values = self.values(&all, &periods, query.subjects)?;
+        let values = self.values(&resolved.metrics, &resolved.periods, resolved.subjects)?;
         let t1 = std::time::Instant::now();
-        let by_id: HashMap<&str, usize> = all.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
-        let period_index: HashMap<Period, usize> = periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
-        // Rows are sorted as plain strings (SPEC §4): rank each distinct period, subject and
-        // metric once by its text, then sort rows by small integer keys.
-        let rank_of = |texts: Vec<String>| -> Vec<u32> {
-            let mut order: Vec<usize> = (0..texts.len()).collect();
-            order.sort_by(|&a, &b| texts[a].cmp(&texts[b]));
-            let mut rank = vec![0u32; texts.len()];
-            for (r, &i) in order.iter().enumerate() {
-                rank[i] = r as u32;
-            }
-            rank
-        };
-        let period_rank = rank_of(query.periods.iter().map(|p| p.to_string()).collect());
-        let metric_rank = rank_of(requested.iter().map(|(id, _, _)| id.clone()).collect());
-        let n_teams = self.org.n_teams();
-        let subject_index = |s: Subject| match s {
-            Subject::Org => 0,
-            Subject::Team(t) => 1 + t as usize,
-            Subject::Person(p) => 1 + n_teams + p as usize,
-        };
-        let all_subjects: Vec<Subject> = std::iter::once(Subject::Org)
-            .chain((0..n_teams as u32).map(Subject::Team))
-            .chain((0..self.data.table(Source::People).len() as u32).map(Subject::Person))
-            .collect();
-        let subject_rank =
-            rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), self.subject_id(s))).collect());
-        let mut keyed: Vec<((u32, u32, u32), ResultRow)> = Vec::new();
-        for (mi, (out_id, m, derived)) in requested.iter().enumerate() {
-            let v = &values[by_id[m.id.as_str()]];
-            let id: Arc<str> = Arc::from(out_id.as_str());
-            for (pi, p) in query.periods.iter().enumerate() {
-                let k = period_index[p];
-                let previous = (*derived == Derived::Change).then(|| &v[period_index[&p.previous()]]);
-                let target =
-                    (*derived == Derived::Attainment).then(|| self.target(m).and_then(rational_of_f64)).flatten();
-                for (subject, value) in &v[k] {
-                    let value = match derived {
-                        Derived::None => *value,
-                        Derived::Change => {
-                            let before = previous.and_then(|prev| prev.get(subject)).and_then(|x| x.value);
-                            MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
-                        }
-                        Derived::Attainment => {
-                            MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.checked_div(t)))
-                        }
-                    };
-                    let key = (period_rank[pi], subject_rank[subject_index(*subject)], metric_rank[mi]);
-                    keyed.push((key, ResultRow { period: *p, subject: *subject, metric: id.clone(), value }));
-                }
-            }
-        }
-        keyed.sort_unstable_by_key(|(k, _)| *k);
-        let rows: Vec<ResultRow> = keyed.into_iter().map(|(_, r)| r).collect();
+        let rows = rows::rows(self, &resolved, &values);
         if std::env::var_os("YARDSTICK_PROFILE").is_some() {
             eprintln!("  values {:.3} s, rows {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
         }
         Ok(rows)
+    }
+
+    /// Every record metric among `metrics`, planned per source.
+    pub(crate) fn plans(
+        &self,
+        metrics: &[MetricDef],
+        timeline: &Timeline,
+    ) -> Result<Vec<plan::SourcePlan>, Diagnostic> {
+        let params = self.params();
+        let mut plans = Vec::new();
+        for source in Source::ALL {
+            if let Some(p) = plan::plan_source(source, metrics, self.data, &params, timeline, &self.settings.tz)? {
+                plans.push(p);
+            }
+        }
+        Ok(plans)
+    }
+
+    pub(crate) fn context<'c>(&'c self, timeline: &'c Timeline, subjects: SubjectKinds) -> finalize::Context<'c> {
+        finalize::Context {
+            cells: &self.cells,
+            timeline,
+            parent: &self.org.parent,
+            n_people: self.data.table(Source::People).len(),
+            subjects,
+        }
     }
 
     /// Values of every metric in `metrics` (record metrics first, then formulas), indexed
@@ -243,25 +235,13 @@ impl<'a> Engine<'a> {
         metrics: &[MetricDef],
         periods: &[Period],
         subjects: SubjectKinds,
-    ) -> Result<Vec<Vec<BTreeMap<Subject, MetricValue>>>, Diagnostic> {
+    ) -> Result<Vec<finalize::MetricValues>, Diagnostic> {
         let timeline = Timeline::new(periods, &self.settings.tz);
-        let params = self.params();
-        let mut plans = Vec::new();
-        for source in Source::ALL {
-            if let Some(p) = plan::plan_source(source, metrics, self.data, &params, &timeline, &self.settings.tz)? {
-                plans.push(p);
-            }
-        }
+        let plans = self.plans(metrics, &timeline)?;
         let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
         let placement = scan::Placement::new(&timeline, &self.cells);
-        let mut out: Vec<Option<Vec<BTreeMap<Subject, MetricValue>>>> = vec![None; metrics.len()];
-        let context = finalize::Context {
-            cells: &self.cells,
-            timeline: &timeline,
-            parent: &self.org.parent,
-            n_people: self.data.table(Source::People).len(),
-            subjects,
-        };
+        let mut out: Vec<Option<finalize::MetricValues>> = vec![None; metrics.len()];
+        let context = self.context(&timeline, subjects);
         let profile = std::env::var_os("YARDSTICK_PROFILE").is_some();
         for plan in &plans {
             let t0 = std::time::Instant::now();
@@ -269,71 +249,16 @@ impl<'a> Engine<'a> {
             let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &[], flags: &flags };
             let state = scan::scan(plan, &env, &placement);
             let t1 = std::time::Instant::now();
-            // Sorted value runs of distinct-count metrics.
-            let buckets: Vec<Option<finalize::Buckets>> = plan
-                .metrics
-                .iter()
-                .enumerate()
-                .map(|(m, pm)| {
-                    let lists = matches!(pm.agg, plan::AggKind::Distinct) && pm.shares_values_with.is_none();
-                    lists.then(|| {
-                        finalize::Buckets::new(&state.values[m], self.cells.len() * plan.groups[pm.group].n_slots)
-                    })
-                })
-                .collect();
-            let is_percentile = |pm: &plan::PlannedMetric| matches!(pm.agg, plan::AggKind::Percentile { .. });
-            let finished: Vec<(usize, finalize::MetricValues)> = plan
-                .metrics
-                .par_iter()
-                .enumerate()
-                .filter(|(_, pm)| !is_percentile(pm))
-                .map(|(m, pm)| {
-                    let values = buckets[pm.shares_values_with.unwrap_or(m)].as_ref();
-                    (
-                        pm.metric,
-                        finalize::finalize_metric(
-                            pm,
-                            &plan.groups[pm.group],
-                            &state.counters[pm.group],
-                            &state.keys[m],
-                            values,
-                            &context,
-                        ),
-                    )
-                })
-                .collect();
-            for (metric, values) in finished {
+            for (metric, values) in finalize::finish_plan(plan, &state, &context, None) {
                 out[metric] = Some(values);
             }
-            let t2 = std::time::Instant::now();
-            // Percentiles: all metrics over the same values together.
-            for owner in 0..plan.metrics.len() {
-                let sharing: Vec<&plan::PlannedMetric> = plan
-                    .metrics
-                    .iter()
-                    .enumerate()
-                    .filter(|(m, pm)| is_percentile(pm) && pm.shares_values_with.unwrap_or(*m) == owner)
-                    .map(|(_, pm)| pm)
-                    .collect();
-                if sharing.is_empty() {
-                    continue;
-                }
-                let group = &plan.groups[sharing[0].group];
-                let results = finalize::finalize_percentiles(
-                    &sharing,
-                    group,
-                    &state.counters[sharing[0].group],
-                    &state.values[owner],
-                    &context,
-                );
-                for (pm, values) in sharing.iter().zip(results) {
-                    out[pm.metric] = Some(values);
-                }
-            }
             if profile {
-                let (scan, fin) = ((t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
-                let pct = t2.elapsed().as_secs_f64();
-                eprintln!("  {}: scan {scan:.3} s, finalize {fin:.3} s (percentiles {pct:.3} s)", plan.source.name());
+                eprintln!(
+                    "  {}: scan {:.3} s, finalize {:.3} s",
+                    plan.source.name(),
+                    (t1 - t0).as_secs_f64(),
+                    t1.elapsed().as_secs_f64()
+                );
             }
         }
         formula::evaluate_formulas(metrics, &mut out, periods.len());

@@ -37,6 +37,40 @@ impl State {
         }
     }
 
+    /// Adds (`sign` 1) or removes (`sign` −1) the contributions in `delta`.
+    pub fn add(&mut self, delta: &State, sign: i64) {
+        for (a, b) in self.counters.iter_mut().zip(&delta.counters) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += sign * y;
+            }
+        }
+        let apply = |lists: &mut Vec<Vec<(u32, i64)>>, deltas: &Vec<Vec<(u32, i64)>>| {
+            for (list, d) in lists.iter_mut().zip(deltas) {
+                if d.is_empty() {
+                    continue;
+                }
+                if sign > 0 {
+                    list.extend_from_slice(d);
+                } else {
+                    // Remove one occurrence of each pair.
+                    let mut remove: std::collections::HashMap<(u32, i64), usize> = std::collections::HashMap::new();
+                    for &x in d {
+                        *remove.entry(x).or_default() += 1;
+                    }
+                    list.retain(|x| match remove.get_mut(x) {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            false
+                        }
+                        _ => true,
+                    });
+                }
+            }
+        };
+        apply(&mut self.values, &delta.values);
+        apply(&mut self.keys, &delta.keys);
+    }
+
     pub fn merge(mut self, other: State) -> State {
         for (a, b) in self.counters.iter_mut().zip(other.counters) {
             add_into(a, &b);

@@ -302,7 +302,8 @@ fn quarter_and_year_add_up_months() {
 fn data_and_settings() -> (crate::data::Dataset, Settings) {
     let mut settings = Settings::default();
     settings.targets.insert("fcr_rate".into(), 0.8);
-    let data = dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
     (data, settings)
 }
 

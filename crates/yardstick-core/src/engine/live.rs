@@ -1,0 +1,289 @@
+//! Live scores: a computation kept up to date as records change, without a full pass.
+//!
+//! A [`Live`] keeps the per-(cell, atom) accumulators of its query. An upsert of a record
+//! finds every record whose contribution can change — the record itself, records whose
+//! `exists` answer looks at it (same key, before or after the change), and records that
+//! read it through a reference (`ticket.cause`) — subtracts what they contributed before,
+//! applies the change, adds what they contribute now, and recomputes only the (subject,
+//! period) values the affected accumulators belong to. Changes to teams, people or
+//! memberships move records between cells: those rebuild the computation.
+
+use std::collections::HashSet;
+
+use super::finalize::{MetricValues, Touched};
+use super::plan::{Slots, SourcePlan};
+use super::scan::{BATCH, Placement, Scratch, State, accumulate};
+use super::{Engine, Resolved, ResultRow, Subject, Timeline, formula, rows};
+use crate::data::{Cell, Dataset, NULL};
+use crate::diag::Diagnostic;
+use crate::lang::eval::{Env, Evaluator, Rows};
+use crate::lang::program::Node;
+use crate::metric::Catalogue;
+use crate::schema::{FieldType, Source};
+use crate::settings::Settings;
+
+pub struct Live {
+    resolved: Resolved,
+    timeline: Timeline,
+    /// Per planned source: its accumulators.
+    states: Vec<(Source, State)>,
+    /// Values of the record metrics (formulas are recomputed from them).
+    values: Vec<Option<MetricValues>>,
+    /// Per planned source: what changed since the values were last brought up to date.
+    pending: Vec<Touched>,
+}
+
+impl Engine<'_> {
+    /// Computes a query and keeps what is needed to update it record by record.
+    pub fn live(&self, catalogue: &Catalogue, query: &super::Query) -> Result<Live, Diagnostic> {
+        let resolved = self.resolve_query(catalogue, query)?;
+        let timeline = Timeline::new(&resolved.periods, &self.settings.tz);
+        let plans = self.plans(&resolved.metrics, &timeline)?;
+        let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
+        let placement = Placement::new(&timeline, &self.cells);
+        let context = self.context(&timeline, resolved.subjects);
+        let mut values: Vec<Option<MetricValues>> = vec![None; resolved.metrics.len()];
+        let mut states = Vec::new();
+        for plan in &plans {
+            let flags = self.exists_answers(plan, &clocks);
+            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &[], flags: &flags };
+            let state = super::scan::scan(plan, &env, &placement);
+            for (m, v) in super::finalize::finish_plan(plan, &state, &context, None) {
+                values[m] = Some(v);
+            }
+            states.push((plan.source, state));
+        }
+        let pending =
+            vec![Touched { subjects: HashSet::new(), periods: vec![false; timeline.periods.len()] }; states.len()];
+        Ok(Live { resolved, timeline, states, values, pending })
+    }
+}
+
+impl Live {
+    /// Upserts a record into `data` and updates the values it affects. Returns its row.
+    /// Teams, people and memberships change cells: the computation is rebuilt.
+    pub fn upsert(
+        &mut self,
+        data: &mut Dataset,
+        settings: &Settings,
+        catalogue: &Catalogue,
+        source: Source,
+        cells: Vec<Cell>,
+    ) -> Result<usize, Diagnostic> {
+        if matches!(source, Source::Teams | Source::People | Source::Memberships) {
+            let (row, _) = data.upsert(source, cells);
+            let query = super::Query {
+                metrics: self.resolved.requested.iter().map(|(id, _, _)| id.clone()).collect(),
+                periods: self.resolved.query_periods.clone(),
+                subjects: self.resolved.subjects,
+            };
+            *self = Engine::new(data, settings).live(catalogue, &query)?;
+            return Ok(row);
+        }
+        // Before: who is affected (by the old and the new key values), and what they add.
+        let affected = {
+            let engine = Engine::new(data, settings);
+            let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
+            let existing = data.table(source).find_cells(&cells);
+            let affected: Vec<Vec<u32>> =
+                plans.iter().map(|plan| affected_rows(&engine, plan, source, existing, &cells)).collect();
+            self.apply(&engine, &plans, &affected, -1);
+            affected
+        };
+        let (row, _) = data.upsert(source, cells);
+        // After: the same records (and the new one), with what they add now.
+        let engine = Engine::new(data, settings);
+        let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
+        let affected: Vec<Vec<u32>> = plans
+            .iter()
+            .zip(affected)
+            .map(|(plan, mut rows)| {
+                if plan.source == source && !rows.contains(&(row as u32)) {
+                    rows.push(row as u32);
+                }
+                rows
+            })
+            .collect();
+        self.apply(&engine, &plans, &affected, 1);
+        Ok(row)
+    }
+
+    /// Adds (`sign` 1) or subtracts (−1) the contributions of `affected` rows of each plan.
+    fn apply(&mut self, engine: &Engine, plans: &[SourcePlan], affected: &[Vec<u32>], sign: i64) {
+        let placement = Placement::new(&self.timeline, &engine.cells);
+        for (plan, rows) in plans.iter().zip(affected) {
+            if rows.is_empty() {
+                continue;
+            }
+            let p = self.states.iter().position(|(s, _)| *s == plan.source).expect("the same plans");
+            let indexes = plan.exists_indexes(engine.data);
+            let clocks = engine.clocks(plan.prog.uses_business());
+            let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &indexes, flags: &[] };
+            let mut delta = State::new(plan, engine.cells.len());
+            let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
+            let mut sorted = rows.clone();
+            sorted.sort_unstable();
+            for batch in sorted.chunks(BATCH) {
+                accumulate(plan, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
+            }
+            touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
+            self.states[p].1.add(&delta, sign);
+        }
+    }
+
+    /// Brings the touched (subject, period) values up to date and returns all rows, as
+    /// [`Engine::compute`] would.
+    pub fn rows(&mut self, engine: &Engine) -> Result<Vec<ResultRow>, Diagnostic> {
+        let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
+        let context = engine.context(&self.timeline, self.resolved.subjects);
+        for (p, (source, state)) in self.states.iter().enumerate() {
+            let touched = &mut self.pending[p];
+            if touched.subjects.is_empty() {
+                continue;
+            }
+            let plan = plans.iter().find(|pl| pl.source == *source).expect("the same plans");
+            for (m, fresh) in super::finalize::finish_plan(plan, state, &context, Some(touched)) {
+                let values = self.values[m].as_mut().expect("computed");
+                for (k, period) in values.iter_mut().enumerate() {
+                    if !touched.periods[k] {
+                        continue;
+                    }
+                    for subject in &touched.subjects {
+                        match fresh[k].get(subject) {
+                            Some(v) => period.insert(*subject, *v),
+                            None => period.remove(subject),
+                        };
+                    }
+                }
+            }
+            touched.subjects.clear();
+            touched.periods.iter_mut().for_each(|x| *x = false);
+        }
+        let mut all: Vec<Option<MetricValues>> = self
+            .resolved
+            .metrics
+            .iter()
+            .zip(&self.values)
+            .map(|(m, v)| if super::is_record_metric(m) { v.clone() } else { None })
+            .collect();
+        formula::evaluate_formulas(&self.resolved.metrics, &mut all, self.timeline.periods.len());
+        let values: Vec<MetricValues> = all
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| vec![Default::default(); self.timeline.periods.len()]))
+            .collect();
+        Ok(rows::rows(engine, &self.resolved, &values))
+    }
+}
+
+/// Marks the subjects and periods whose accumulators `delta` changes.
+fn touch(timeline: &Timeline, touched: &mut Touched, engine: &Engine, plan: &SourcePlan, delta: &State) {
+    for (g, group) in plan.groups.iter().enumerate() {
+        let (n_slots, width) = (group.n_slots, group.width);
+        for (a, row) in delta.counters[g].chunks(width).enumerate() {
+            if row[0] == 0 {
+                continue;
+            }
+            let (cell, slot) = (a / n_slots, a % n_slots);
+            for k in 0..timeline.periods.len() {
+                let in_period = match group.slots {
+                    Slots::Atoms { .. } => {
+                        let (lo, hi) = timeline.period_atoms[k];
+                        (lo as usize..hi as usize).contains(&slot)
+                    }
+                    _ => slot == k,
+                };
+                touched.periods[k] |= in_period;
+            }
+            touched.subjects.insert(Subject::Org);
+            if let Some(person) = engine.cells.person[cell] {
+                touched.subjects.insert(Subject::Person(person));
+            }
+            if let Some(team) = engine.cells.team[cell] {
+                for &t in &engine.org.ancestors[team as usize] {
+                    touched.subjects.insert(Subject::Team(t));
+                    // Team metrics give team leads a person row of their teams' value.
+                    if let Some(lead) = engine.org.lead[t as usize] {
+                        touched.subjects.insert(Subject::Person(lead));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The rows of `plan.source` whose contribution an upsert of `cells` into `source` (at row
+/// `existing`, if the key is known) can change.
+fn affected_rows(
+    engine: &Engine,
+    plan: &SourcePlan,
+    source: Source,
+    existing: Option<usize>,
+    cells: &[Cell],
+) -> Vec<u32> {
+    let mut out: HashSet<u32> = HashSet::new();
+    if plan.source == source
+        && let Some(r) = existing
+    {
+        out.insert(r as u32);
+    }
+    let table = engine.data.table(plan.source);
+    let n = table.len();
+    // Nodes whose value must not be one of these for a row to be unaffected.
+    let mut watch: Vec<(u32, Vec<i64>)> = Vec::new();
+    for e in &plan.prog.exists {
+        if e.inner != source {
+            continue;
+        }
+        let inner = engine.data.table(source);
+        let mut keys = Vec::new();
+        if let Some(r) = existing {
+            keys.push(inner.int(e.key_field as usize, r));
+        }
+        if let Some(k) = new_key(engine.data, source, e.key_field as usize, cells) {
+            keys.push(k);
+        }
+        watch.push((e.key_outer, keys));
+    }
+    if let Some(r) = existing {
+        for node in &plan.prog.nodes {
+            if let Node::Deref { row, source: s, .. } = node
+                && *s == source
+            {
+                watch.push((*row, vec![r as i64]));
+            }
+        }
+    }
+    watch.retain(|(_, keys)| keys.iter().any(|&k| k != NULL));
+    if !watch.is_empty() {
+        let clocks = engine.clocks(false);
+        let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &[], flags: &[] };
+        let last = watch.iter().map(|(id, _)| *id).max().expect("non-empty") as usize;
+        let mut ev = Evaluator::default();
+        for start in (0..n).step_by(BATCH) {
+            let rows = Rows::Range { start, len: BATCH.min(n - start) };
+            ev.run_until(&plan.prog, &env, rows, last + 1);
+            for (id, keys) in &watch {
+                for (i, v) in ev.values(*id).iter().enumerate() {
+                    if *v != NULL && keys.contains(v) {
+                        out.insert((start + i) as u32);
+                    }
+                }
+            }
+        }
+    }
+    let mut rows: Vec<u32> = out.into_iter().collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// The value a key field will have after the upsert (a reference or key resolved against
+/// the data; a label not yet known has no neighbours).
+fn new_key(data: &Dataset, source: Source, field: usize, cells: &[Cell]) -> Option<i64> {
+    match (&cells[field], source.def().fields[field].ty) {
+        (Cell::Int(v), _) => Some(*v),
+        (Cell::Text(t), FieldType::Key(_)) => data.customers.find(t).map(|c| c as i64),
+        (Cell::Text(t), FieldType::Ref(target)) => data.table(target).find(t).map(|r| r as i64),
+        (Cell::Text(t), FieldType::Id) => data.table(source).find(t).map(|r| r as i64),
+        _ => None,
+    }
+}

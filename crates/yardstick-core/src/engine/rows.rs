@@ -1,0 +1,74 @@
+//! Result rows from computed values: derived forms (`.change`, `.attainment`) and the
+//! SPEC §4 order (period, subject kind, subject id, metric as plain strings).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::finalize::MetricValues;
+use super::{Derived, Engine, MetricValue, Resolved, ResultRow, Subject, rational_of_f64};
+use crate::period::Period;
+use crate::schema::Source;
+
+/// Ranks of texts in plain string order.
+fn rank_of(texts: Vec<String>) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by(|&a, &b| texts[a].cmp(&texts[b]));
+    let mut rank = vec![0u32; texts.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
+}
+
+/// The rows of the requested metrics and periods, sorted: each distinct period, subject
+/// and metric is ranked once by its text, then rows are sorted by small integer keys.
+pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Vec<ResultRow> {
+    let by_id: HashMap<&str, usize> = resolved.metrics.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+    let period_index: HashMap<Period, usize> = resolved.periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+    let period_rank = rank_of(resolved.query_periods.iter().map(|p| p.to_string()).collect());
+    let metric_rank = rank_of(resolved.requested.iter().map(|(id, _, _)| id.clone()).collect());
+    let n_teams = engine.org.n_teams();
+    let subject_index = |s: Subject| match s {
+        Subject::Org => 0,
+        Subject::Team(t) => 1 + t as usize,
+        Subject::Person(p) => 1 + n_teams + p as usize,
+    };
+    let all_subjects: Vec<Subject> = std::iter::once(Subject::Org)
+        .chain((0..n_teams as u32).map(Subject::Team))
+        .chain((0..engine.data.table(Source::People).len() as u32).map(Subject::Person))
+        .collect();
+    let subject_rank =
+        rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), engine.subject_id(s))).collect());
+    let mut keyed: Vec<(u64, u32)> = Vec::new();
+    let mut rows: Vec<ResultRow> = Vec::new();
+    for (mi, (out_id, m, derived)) in resolved.requested.iter().enumerate() {
+        let v = &values[by_id[m.id.as_str()]];
+        let id: Arc<str> = Arc::from(out_id.as_str());
+        for (pi, p) in resolved.query_periods.iter().enumerate() {
+            let k = period_index[p];
+            let previous = (*derived == Derived::Change).then(|| &v[period_index[&p.previous()]]);
+            let target =
+                (*derived == Derived::Attainment).then(|| engine.target(m).and_then(rational_of_f64)).flatten();
+            for (subject, value) in &v[k] {
+                let value = match derived {
+                    Derived::None => *value,
+                    Derived::Change => {
+                        let before = previous.and_then(|prev| prev.get(subject)).and_then(|x| x.value);
+                        MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
+                    }
+                    Derived::Attainment => {
+                        MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.checked_div(t)))
+                    }
+                };
+                let key = ((period_rank[pi] as u64) << 44)
+                    | ((subject_rank[subject_index(*subject)] as u64) << 20)
+                    | metric_rank[mi] as u64;
+                keyed.push((key, rows.len() as u32));
+                rows.push(ResultRow { period: *p, subject: *subject, metric: id.clone(), value });
+            }
+        }
+    }
+    keyed.sort_unstable();
+    let mut slots: Vec<Option<ResultRow>> = rows.into_iter().map(Some).collect();
+    keyed.into_iter().map(|(_, i)| slots[i as usize].take().expect("each row once")).collect()
+}
