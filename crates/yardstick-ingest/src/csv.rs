@@ -207,6 +207,75 @@ pub fn parse_csv(
     parse_csv_in_chunks(data, source, file, bytes, settings, options, diags, CHUNK_BYTES)
 }
 
+/// A decoded file with its header mapped and its body cut into chunks.
+struct Prepared<'b> {
+    text: Cow<'b, str>,
+    body_start: usize,
+    header: Vec<String>,
+    columns: Vec<Option<usize>>,
+    /// `(start, end, first line)` of each chunk, relative to the body.
+    parts: Vec<(usize, usize, usize)>,
+    report: FileReport,
+}
+
+fn prepare<'b>(
+    source: Source,
+    file: &str,
+    bytes: &'b [u8],
+    options: &ImportOptions,
+    diags: &mut Vec<Diagnostic>,
+    chunk_bytes: usize,
+) -> Result<Prepared<'b>, FileReport> {
+    let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
+    let (text, encoding) = match decode(file, bytes) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return Err(report);
+        }
+    };
+    report.encoding = encoding;
+    let (header, body_start) = read_header(&text);
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let columns = match map_header(source, &header_refs, &options.ignore_columns) {
+        Ok(c) => c,
+        Err(errors) => {
+            for (column, message, fix) in errors {
+                diags.push(Diagnostic::error(file, 1, column, message).fix(fix));
+            }
+            return Err(report);
+        }
+    };
+    let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
+    let parts = chunks(&text.as_bytes()[body_start..], 1 + header_lines, chunk_bytes);
+    Ok(Prepared { text, body_start, header, columns, parts, report })
+}
+
+/// Parses some chunks of a prepared file in parallel: batches, row lines, diagnostics and
+/// the number of rows read, in file order.
+fn parse_parts(
+    data: &Dataset,
+    source: Source,
+    file: &str,
+    settings: &Settings,
+    p: &Prepared,
+    parts: &[(usize, usize, usize)],
+) -> Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)> {
+    let body = &p.text[p.body_start..];
+    parts
+        .par_iter()
+        .map(|&(start, end, line)| {
+            let mut builder = BatchBuilder::new(source, p.columns.clone(), data, &settings.tz, &settings.custom_roles);
+            // Room for the chunk's rows up front (about one per 8 bytes per column is an
+            // upper bound; a generous guess costs only address space).
+            builder.reserve((end - start) / (8 * p.header.len().max(1)) + 16);
+            let (mut local, mut lines) = (Vec::new(), Vec::new());
+            let rows = parse_chunk(&body[start..end], line, file, &p.header, &mut builder, &mut local, &mut lines);
+            (builder.finish(), lines, local, rows)
+        })
+        .collect()
+}
+
 /// [`parse_csv`] with a chosen chunk size (tests use tiny chunks to cross boundaries).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn parse_csv_in_chunks(
@@ -219,50 +288,19 @@ pub(crate) fn parse_csv_in_chunks(
     diags: &mut Vec<Diagnostic>,
     chunk_bytes: usize,
 ) -> Parsed {
-    let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
-    let (text, encoding) = match decode(file, bytes) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.push(d);
-            return Parsed { batches: Vec::new(), report };
-        }
+    let mut p = match prepare(source, file, bytes, options, diags, chunk_bytes) {
+        Ok(p) => p,
+        Err(report) => return Parsed { batches: Vec::new(), report },
     };
-    report.encoding = encoding;
-    let (header, body_start) = read_header(&text);
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let columns = match map_header(source, &header_refs, &options.ignore_columns) {
-        Ok(c) => c,
-        Err(errors) => {
-            for (column, message, fix) in errors {
-                diags.push(Diagnostic::error(file, 1, column, message).fix(fix));
-            }
-            return Parsed { batches: Vec::new(), report };
-        }
-    };
-    let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
-    let body = &text[body_start..];
-    let parts = chunks(body.as_bytes(), 1 + header_lines, chunk_bytes);
-    let results: Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)> = parts
-        .par_iter()
-        .map(|&(start, end, line)| {
-            let mut builder = BatchBuilder::new(source, columns.clone(), data, &settings.tz, &settings.custom_roles);
-            // Room for the chunk's rows up front (about one per 8 bytes per column is an
-            // upper bound; a generous guess costs only address space).
-            builder.reserve((end - start) / (8 * header.len().max(1)) + 16);
-            let (mut local, mut lines) = (Vec::new(), Vec::new());
-            let rows = parse_chunk(&body[start..end], line, file, &header, &mut builder, &mut local, &mut lines);
-            (builder.finish(), lines, local, rows)
-        })
-        .collect();
     let mut batches = Vec::new();
-    for (batch, lines, mut local, rows) in results {
-        report.rows_read += rows;
-        report.rows_loaded += batch.len;
+    for (batch, lines, mut local, rows) in parse_parts(data, source, file, settings, &p, &p.parts) {
+        p.report.rows_read += rows;
+        p.report.rows_loaded += batch.len;
         diags.append(&mut local);
         batches.push((batch, lines));
     }
-    report.rows_rejected = report.rows_read - report.rows_loaded;
-    Parsed { batches, report }
+    p.report.rows_rejected = p.report.rows_read - p.report.rows_loaded;
+    Parsed { batches, report: p.report }
 }
 
 /// Imports the text of one CSV file into `data`. Diagnostics go to `diags`; the report
@@ -276,14 +314,31 @@ pub fn import_csv(
     options: &ImportOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> FileReport {
-    let t0 = std::time::Instant::now();
-    let parsed = parse_csv(data, source, file, bytes, settings, options, diags);
-    let t1 = std::time::Instant::now();
-    for (batch, _) in parsed.batches {
-        data.append_batch(source, batch);
+    let (t0, mut parsing, mut appending) = (std::time::Instant::now(), 0.0, 0.0);
+    let mut p = match prepare(source, file, bytes, options, diags, CHUNK_BYTES) {
+        Ok(p) => p,
+        Err(report) => return report,
+    };
+    // In waves of a few chunks per core: parse in parallel, append, go on. Batch memory is
+    // reused from wave to wave instead of holding (and faulting in) the whole file's.
+    let wave = 2 * rayon::current_num_threads().max(1);
+    let parts = p.parts.clone();
+    for group in parts.chunks(wave) {
+        let t = std::time::Instant::now();
+        let results = parse_parts(data, source, file, settings, &p, group);
+        parsing += t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        for (batch, _, mut local, rows) in results {
+            p.report.rows_read += rows;
+            p.report.rows_loaded += batch.len;
+            diags.append(&mut local);
+            data.append_batch(source, batch);
+        }
+        appending += t.elapsed().as_secs_f64();
     }
+    p.report.rows_rejected = p.report.rows_read - p.report.rows_loaded;
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{file}: parse {:.3} s, append {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
+        eprintln!("{file}: {:.3} s (parse {parsing:.3} s, append {appending:.3} s)", t0.elapsed().as_secs_f64());
     }
-    parsed.report
+    p.report
 }

@@ -273,23 +273,33 @@ pub fn finalize_percentiles(
     let mut state: Vec<[u32; 2]> = targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
     let mut cursor = vec![0u16; state.len()];
     let mut found: Vec<[i64; 2]> = vec![[0, 0]; state.len() * n_metrics];
+    // For each accumulator index, the (subject, period)s its values count for, flattened.
+    let n_acc = cx.cells.len() * n_slots;
+    let mut starts = Vec::with_capacity(n_acc + 1);
+    let mut targets_of_acc: Vec<u32> = Vec::new();
+    for a in 0..n_acc {
+        starts.push(targets_of_acc.len() as u32);
+        for &k in &periods_of_slot[a % n_slots] {
+            for &s in &of_cell[a / n_slots] {
+                targets_of_acc.push(sp(s, k) as u32);
+            }
+        }
+    }
+    starts.push(targets_of_acc.len() as u32);
     for &(v, a) in &sorted {
-        let own = &of_cell[a as usize / n_slots];
-        for &k in &periods_of_slot[a as usize % n_slots] {
-            for &s in own {
-                let i = sp(s, k);
-                let [rank, next] = state[i];
-                state[i][0] = rank + 1;
-                if rank == next {
-                    let t = &targets[i];
-                    let mut c = cursor[i] as usize;
-                    while c < t.len() && t[c].0 == rank {
-                        found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
-                        c += 1;
-                    }
-                    cursor[i] = c as u16;
-                    state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
+        for &i in &targets_of_acc[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
+            let i = i as usize;
+            let [rank, next] = state[i];
+            state[i][0] = rank + 1;
+            if rank == next {
+                let t = &targets[i];
+                let mut c = cursor[i] as usize;
+                while c < t.len() && t[c].0 == rank {
+                    found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
+                    c += 1;
                 }
+                cursor[i] = c as u16;
+                state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
             }
         }
     }

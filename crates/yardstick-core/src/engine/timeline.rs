@@ -23,6 +23,9 @@ pub struct Timeline {
     used: Vec<bool>,
     /// Atom at the start of each 15-minute slot from `bounds[0]`.
     slot_atom: Vec<u32>,
+    /// The periods dealt into groups of disjoint periods, each sorted by start: an overlap
+    /// query is a binary search per group.
+    disjoint: Vec<Vec<usize>>,
 }
 
 impl Timeline {
@@ -56,7 +59,16 @@ impl Timeline {
                 slot_atom.push(a as u32);
             }
         }
-        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom }
+        let mut order: Vec<usize> = (0..periods.len()).collect();
+        order.sort_by_key(|&k| (starts[k], ends[k]));
+        let mut disjoint: Vec<Vec<usize>> = Vec::new();
+        for k in order {
+            match disjoint.iter_mut().find(|g| ends[*g.last().expect("non-empty")] <= starts[k]) {
+                Some(g) => g.push(k),
+                None => disjoint.push(vec![k]),
+            }
+        }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom, disjoint }
     }
 
     pub fn n_atoms(&self) -> usize {
@@ -79,7 +91,10 @@ impl Timeline {
 
     /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`.
     pub fn periods_overlapping(&self, lo: Instant, hi: Instant) -> impl Iterator<Item = usize> + '_ {
-        (0..self.periods.len()).filter(move |&k| self.starts[k] <= hi && lo < self.ends[k])
+        self.disjoint.iter().flat_map(move |group| {
+            let first = group.partition_point(|&k| self.ends[k] <= lo);
+            group[first..].iter().copied().take_while(move |&k| self.starts[k] <= hi)
+        })
     }
 }
 
@@ -110,6 +125,30 @@ mod tests {
         assert_eq!(t.atom_of(at("2024-12-31T15:59:59Z")), NONE);
         assert_eq!(t.atom_of(at("2025-12-31T15:59:59Z")), 11);
         assert_eq!(t.atom_of(at("2025-12-31T16:00:00Z")), NONE);
+    }
+
+    #[test]
+    fn overlap_queries_agree_with_a_scan() {
+        let mut periods: Vec<Period> = (1..=12).map(|m| Period::month(2025, m)).collect();
+        periods.extend((1..=4).map(|q| Period::quarter(2025, q)));
+        periods.push(Period::year(2025));
+        periods.push(
+            Period::range(crate::time::days_from_civil(2025, 3, 20), crate::time::days_from_civil(2025, 4, 10))
+                .unwrap(),
+        );
+        periods.push(Period::iso_week(2025, 14).unwrap());
+        let t = Timeline::new(&periods, &OrgTimeZone::shanghai());
+        let base = at("2025-01-01T00:00:00Z");
+        for i in 0..400 {
+            let lo = base + i * 86_400 - 7 * 3600;
+            for len in [0, 3600, 40 * 86_400, 200 * 86_400] {
+                let mut fast: Vec<usize> = t.periods_overlapping(lo, lo + len).collect();
+                fast.sort_unstable();
+                let slow: Vec<usize> =
+                    (0..periods.len()).filter(|&k| t.starts[k] <= lo + len && lo < t.ends[k]).collect();
+                assert_eq!(fast, slow);
+            }
+        }
     }
 
     #[test]
