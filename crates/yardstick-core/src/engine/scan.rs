@@ -11,7 +11,7 @@ use crate::lang::eval::{Env, Evaluator, Rows};
 use crate::time::Instant;
 
 /// Rows evaluated together.
-pub const BATCH: usize = 2048;
+pub const BATCH: usize = 1024;
 
 /// Everything one pass produces.
 ///
