@@ -33,6 +33,15 @@ pub struct FileReport {
     pub encoding: &'static str,
 }
 
+/// A file being imported: which table it fills, its name (for diagnostics), and how.
+#[derive(Clone, Copy, Debug)]
+pub struct FileImport<'a> {
+    pub source: Source,
+    pub file: &'a str,
+    pub settings: &'a Settings,
+    pub options: &'a ImportOptions,
+}
+
 /// Options of an import.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
@@ -195,16 +204,8 @@ pub struct Parsed {
 }
 
 /// Parses the text of one CSV file against `data` (for references), without changing it.
-pub fn parse_csv(
-    data: &Dataset,
-    source: Source,
-    file: &str,
-    bytes: &[u8],
-    settings: &Settings,
-    options: &ImportOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> Parsed {
-    parse_csv_in_chunks(data, source, file, bytes, settings, options, diags, CHUNK_BYTES)
+pub fn parse_csv(data: &Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Parsed {
+    parse_csv_in_chunks(data, at, bytes, diags, CHUNK_BYTES)
 }
 
 /// A decoded file with its header mapped and its body cut into chunks.
@@ -219,13 +220,12 @@ struct Prepared<'b> {
 }
 
 fn prepare<'b>(
-    source: Source,
-    file: &str,
+    at: &FileImport,
     bytes: &'b [u8],
-    options: &ImportOptions,
     diags: &mut Vec<Diagnostic>,
     chunk_bytes: usize,
 ) -> Result<Prepared<'b>, FileReport> {
+    let (source, file, options) = (at.source, at.file, at.options);
     let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
     let (text, encoding) = match decode(file, bytes) {
         Ok(t) => t,
@@ -255,12 +255,11 @@ fn prepare<'b>(
 /// the number of rows read, in file order.
 fn parse_parts(
     data: &Dataset,
-    source: Source,
-    file: &str,
-    settings: &Settings,
+    at: &FileImport,
     p: &Prepared,
     parts: &[(usize, usize, usize)],
 ) -> Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)> {
+    let (source, file, settings) = (at.source, at.file, at.settings);
     let body = &p.text[p.body_start..];
     parts
         .par_iter()
@@ -277,23 +276,19 @@ fn parse_parts(
 }
 
 /// [`parse_csv`] with a chosen chunk size (tests use tiny chunks to cross boundaries).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn parse_csv_in_chunks(
     data: &Dataset,
-    source: Source,
-    file: &str,
+    at: &FileImport,
     bytes: &[u8],
-    settings: &Settings,
-    options: &ImportOptions,
     diags: &mut Vec<Diagnostic>,
     chunk_bytes: usize,
 ) -> Parsed {
-    let mut p = match prepare(source, file, bytes, options, diags, chunk_bytes) {
+    let mut p = match prepare(at, bytes, diags, chunk_bytes) {
         Ok(p) => p,
         Err(report) => return Parsed { batches: Vec::new(), report },
     };
     let mut batches = Vec::new();
-    for (batch, lines, mut local, rows) in parse_parts(data, source, file, settings, &p, &p.parts) {
+    for (batch, lines, mut local, rows) in parse_parts(data, at, &p, &p.parts) {
         p.report.rows_read += rows;
         p.report.rows_loaded += batch.len;
         diags.append(&mut local);
@@ -305,17 +300,9 @@ pub(crate) fn parse_csv_in_chunks(
 
 /// Imports the text of one CSV file into `data`. Diagnostics go to `diags`; the report
 /// counts rows. Nothing is added when the header is wrong.
-pub fn import_csv(
-    data: &mut Dataset,
-    source: Source,
-    file: &str,
-    bytes: &[u8],
-    settings: &Settings,
-    options: &ImportOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> FileReport {
+pub fn import_csv(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
     let (t0, mut parsing, mut appending) = (std::time::Instant::now(), 0.0, 0.0);
-    let mut p = match prepare(source, file, bytes, options, diags, CHUNK_BYTES) {
+    let mut p = match prepare(at, bytes, diags, CHUNK_BYTES) {
         Ok(p) => p,
         Err(report) => return report,
     };
@@ -325,20 +312,20 @@ pub fn import_csv(
     let parts = p.parts.clone();
     for group in parts.chunks(wave) {
         let t = std::time::Instant::now();
-        let results = parse_parts(data, source, file, settings, &p, group);
+        let results = parse_parts(data, at, &p, group);
         parsing += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
         for (batch, _, mut local, rows) in results {
             p.report.rows_read += rows;
             p.report.rows_loaded += batch.len;
             diags.append(&mut local);
-            data.append_batch(source, batch);
+            data.append_batch(at.source, batch);
         }
         appending += t.elapsed().as_secs_f64();
     }
     p.report.rows_rejected = p.report.rows_read - p.report.rows_loaded;
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{file}: {:.3} s (parse {parsing:.3} s, append {appending:.3} s)", t0.elapsed().as_secs_f64());
+        eprintln!("{}: {:.3} s (parse {parsing:.3} s, append {appending:.3} s)", at.file, t0.elapsed().as_secs_f64());
     }
     p.report
 }

@@ -7,7 +7,7 @@ mod tokenize;
 
 use std::path::{Path, PathBuf};
 
-pub use csv::{FileReport, ImportOptions, decode, import_csv};
+pub use csv::{FileImport, FileReport, ImportOptions, decode, import_csv};
 use yardstick_core::data::Dataset;
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
@@ -53,7 +53,8 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
             continue;
         }
         let bytes = read_parallel(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
-        reports.push(import_file(&mut data, source, &name, &bytes, settings, options, &mut diagnostics));
+        let at = FileImport { source, file: &name, settings, options };
+        reports.push(import_file(&mut data, &at, &bytes, &mut diagnostics));
     }
     if reports.is_empty() {
         return Err(IngestError::NoFiles(dir.to_path_buf()));
@@ -97,19 +98,11 @@ pub fn read_parallel(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Imports one file's bytes. Memberships are checked for overlaps first.
-pub fn import_file(
-    data: &mut Dataset,
-    source: Source,
-    file: &str,
-    bytes: &[u8],
-    settings: &Settings,
-    options: &ImportOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> FileReport {
-    if source == Source::Memberships {
-        return memberships::import(data, file, bytes, settings, options, diags);
+pub fn import_file(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
+    if at.source == Source::Memberships {
+        return memberships::import(data, at, bytes, diags);
     }
-    import_csv(data, source, file, bytes, settings, options, diags)
+    import_csv(data, at, bytes, diags)
 }
 
 #[cfg(test)]

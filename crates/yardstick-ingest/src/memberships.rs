@@ -6,20 +6,13 @@ use std::collections::HashMap;
 use yardstick_core::data::{Dataset, NULL};
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
-use yardstick_core::settings::Settings;
 use yardstick_core::time::format_utc;
 
-use crate::csv::{FileReport, ImportOptions, parse_csv};
+use crate::csv::{FileImport, FileReport, parse_csv};
 
-pub fn import(
-    data: &mut Dataset,
-    file: &str,
-    bytes: &[u8],
-    settings: &Settings,
-    options: &ImportOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> FileReport {
-    let mut parsed = parse_csv(data, Source::Memberships, file, bytes, settings, options, diags);
+pub fn import(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
+    let file = at.file;
+    let mut parsed = parse_csv(data, at, bytes, diags);
     let def = Source::Memberships.def();
     let (pf, ff, tf) = (
         def.field_index("person_id").expect("schema"),

@@ -7,7 +7,7 @@ use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
 
 use crate::csv::parse_csv_in_chunks;
-use crate::{ImportOptions, import_file};
+use crate::{FileImport, ImportOptions, import_file};
 
 const TEAMS: &str = "team_id,name,parent_team_id,lead_id,region\nT1,热线组,,,east\n";
 const PEOPLE: &str = "person_id,name,role,team_id\nP1,张三,agent,T1\nP2,李四,agent,T1\n";
@@ -16,24 +16,15 @@ fn org() -> (Dataset, Settings) {
     let settings = Settings::default();
     let mut data = Dataset::new();
     let mut diags = Vec::new();
-    import_file(
-        &mut data,
-        Source::Teams,
-        "teams.csv",
-        TEAMS.as_bytes(),
-        &settings,
-        &ImportOptions::default(),
-        &mut diags,
-    );
-    import_file(
-        &mut data,
-        Source::People,
-        "people.csv",
-        PEOPLE.as_bytes(),
-        &settings,
-        &ImportOptions::default(),
-        &mut diags,
-    );
+    let options = ImportOptions::default();
+    for (source, file, text) in [(Source::Teams, "teams.csv", TEAMS), (Source::People, "people.csv", PEOPLE)] {
+        import_file(
+            &mut data,
+            &FileImport { source, file, settings: &settings, options: &options },
+            text.as_bytes(),
+            &mut diags,
+        );
+    }
     assert!(diags.is_empty(), "{diags:?}");
     (data, settings)
 }
@@ -41,7 +32,8 @@ fn org() -> (Dataset, Settings) {
 fn import(data: &mut Dataset, settings: &Settings, source: Source, text: &[u8]) -> Vec<String> {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let file = format!("{}.csv", source.name());
-    import_file(data, source, &file, text, settings, &ImportOptions::default(), &mut diags);
+    let options = ImportOptions::default();
+    import_file(data, &FileImport { source, file: &file, settings, options: &options }, text, &mut diags);
     diags.iter().map(|d| d.to_string()).collect()
 }
 
@@ -108,8 +100,9 @@ fn utf8_bom_gb18030_quotes_crlf_and_blank_lines() {
     let (mut data2, _) = org();
     let (gb, _, _) = encoding_rs::GB18030.encode("ticket_id,created_at,customer_id,category\nT1,2025-03-01,C1,空调\n");
     let mut diags = Vec::new();
-    let report =
-        import_file(&mut data2, Source::Tickets, "tickets.csv", &gb, &settings, &ImportOptions::default(), &mut diags);
+    let options = ImportOptions::default();
+    let at = FileImport { source: Source::Tickets, file: "tickets.csv", settings: &settings, options: &options };
+    let report = import_file(&mut data2, &at, &gb, &mut diags);
     assert_eq!((report.encoding, report.rows_loaded), ("GB18030", 1));
     let t = data2.table(Source::Tickets);
     assert_eq!(t.text(category, 0).unwrap(), "空调");
@@ -139,16 +132,9 @@ fn tiny_chunks_give_the_same_rows_and_lines_as_one_chunk() {
     }
     let run = |chunk: usize| {
         let mut diags = Vec::new();
-        let parsed = parse_csv_in_chunks(
-            &data,
-            Source::Tickets,
-            "tickets.csv",
-            text.as_bytes(),
-            &settings,
-            &ImportOptions::default(),
-            &mut diags,
-            chunk,
-        );
+        let options = ImportOptions::default();
+        let at = FileImport { source: Source::Tickets, file: "tickets.csv", settings: &settings, options: &options };
+        let parsed = parse_csv_in_chunks(&data, &at, text.as_bytes(), &mut diags, chunk);
         let lines: Vec<u32> = parsed.batches.iter().flat_map(|(_, l)| l.clone()).collect();
         (lines, diags.iter().map(|d| d.to_string()).collect::<Vec<_>>(), parsed.report.rows_read)
     };
