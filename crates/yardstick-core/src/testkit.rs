@@ -16,7 +16,7 @@ pub fn dataset(tables: &[(&str, &str)], settings: &Settings) -> Dataset {
             let mut lines = text.trim().lines();
             let header: Vec<&str> = lines.next().expect("header").split(',').collect();
             let columns = map_header(source, &header, &[]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            let mut builder = BatchBuilder::new(source, columns, &data, &settings.tz, &settings.custom_roles);
+            let mut builder = BatchBuilder::new(source, columns, data.tables(), &settings.tz, &settings.custom_roles);
             for (i, line) in lines.enumerate() {
                 let cells: Vec<&str> = line.split(',').collect();
                 builder.push_row(&cells).unwrap_or_else(|e| panic!("{name} line {}: {e:?}", i + 2));

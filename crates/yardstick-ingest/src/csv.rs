@@ -12,7 +12,7 @@ use memchr::memchr_iter;
 
 use crate::tokenize::Records;
 use rayon::prelude::*;
-use yardstick_core::data::{BatchBuilder, Dataset, RowBatch, map_header};
+use yardstick_core::data::{BatchBuilder, Dataset, RowBatch, Tables, map_header};
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
@@ -254,7 +254,7 @@ fn prepare<'b>(
 /// Parses some chunks of a prepared file in parallel: batches, row lines, diagnostics and
 /// the number of rows read, in file order.
 fn parse_parts(
-    data: &Dataset,
+    data: Tables,
     at: &FileImport,
     p: &Prepared,
     parts: &[(usize, usize, usize)],
@@ -288,7 +288,7 @@ pub(crate) fn parse_csv_in_chunks(
         Err(report) => return Parsed { batches: Vec::new(), report },
     };
     let mut batches = Vec::new();
-    for (batch, lines, mut local, rows) in parse_parts(data, at, &p, &p.parts) {
+    for (batch, lines, mut local, rows) in parse_parts(data.tables(), at, &p, &p.parts) {
         p.report.rows_read += rows;
         p.report.rows_loaded += batch.len;
         diags.append(&mut local);
@@ -301,31 +301,41 @@ pub(crate) fn parse_csv_in_chunks(
 /// Imports the text of one CSV file into `data`. Diagnostics go to `diags`; the report
 /// counts rows. Nothing is added when the header is wrong.
 pub fn import_csv(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
-    let (t0, mut parsing, mut appending) = (std::time::Instant::now(), 0.0, 0.0);
+    let started = std::time::Instant::now();
     let mut p = match prepare(at, bytes, diags, CHUNK_BYTES) {
         Ok(p) => p,
         Err(report) => return report,
     };
-    // In waves of a few chunks per core: parse in parallel, append, go on. Batch memory is
-    // reused from wave to wave instead of holding (and faulting in) the whole file's.
+    // In waves of a few chunks per core, pipelined: while one wave is appended to the
+    // table, the next is parsed (rows only refer to earlier tables, which the parser reads
+    // while this one is written). Batch memory is reused from wave to wave.
     let wave = 2 * rayon::current_num_threads().max(1);
     let parts = p.parts.clone();
-    for group in parts.chunks(wave) {
-        let t = std::time::Instant::now();
-        let results = parse_parts(data, at, &p, group);
-        parsing += t.elapsed().as_secs_f64();
-        let t = std::time::Instant::now();
+    let waves: Vec<&[(usize, usize, usize)]> = parts.chunks(wave).collect();
+    let (tables, mut importer) = data.split_for_import(at.source);
+    let mut report = std::mem::take(&mut p.report);
+    let mut append = |results: Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)>,
+                      report: &mut FileReport,
+                      diags: &mut Vec<Diagnostic>| {
         for (batch, _, mut local, rows) in results {
-            p.report.rows_read += rows;
-            p.report.rows_loaded += batch.len;
+            report.rows_read += rows;
+            report.rows_loaded += batch.len;
             diags.append(&mut local);
-            data.append_batch(at.source, batch);
+            importer.append_batch(batch);
         }
-        appending += t.elapsed().as_secs_f64();
+    };
+    let mut pending = waves.first().map(|w| parse_parts(tables, at, &p, w));
+    for next in waves.iter().skip(1) {
+        let current = pending.take().expect("a parsed wave");
+        let (_, parsed) = rayon::join(|| append(current, &mut report, diags), || parse_parts(tables, at, &p, next));
+        pending = Some(parsed);
     }
-    p.report.rows_rejected = p.report.rows_read - p.report.rows_loaded;
+    if let Some(last) = pending {
+        append(last, &mut report, diags);
+    }
+    report.rows_rejected = report.rows_read - report.rows_loaded;
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{}: {:.3} s (parse {parsing:.3} s, append {appending:.3} s)", at.file, t0.elapsed().as_secs_f64());
+        eprintln!("{}: {:.3} s", at.file, started.elapsed().as_secs_f64());
     }
-    p.report
+    report
 }

@@ -2,7 +2,7 @@
 //! resolves references against the records already loaded, applies row checks, and keeps a
 //! bad row out whole, saying which field was wrong, why, and how to fix it.
 
-use super::Dataset;
+use super::Tables;
 use super::column::{NULL, TextColumn};
 use super::interner::Interner;
 use super::table::{BatchColumn, RowBatch};
@@ -31,6 +31,9 @@ enum Parsed<'t> {
 enum Builder {
     Ints(Vec<i64>),
     Coded(Vec<i64>, Interner),
+    /// Customer keys: numbers of the batch's key shape as they are, other keys interned
+    /// (stored as `−(code + 2)`).
+    Keys(Vec<i64>, Option<(String, usize)>, Interner),
     /// A label column of few distinct values: the last labels seen are tried first.
     Labels(Vec<i64>, Interner, Vec<(Box<str>, i64)>),
     Text(TextColumn),
@@ -44,7 +47,7 @@ const RECENT_LABELS: usize = 16;
 pub struct BatchBuilder<'a> {
     source: Source,
     def: &'static TableDef,
-    data: &'a Dataset,
+    data: Tables<'a>,
     tz: &'a OrgTimeZone,
     /// Field index for each cell position.
     columns: Vec<Option<usize>>,
@@ -66,7 +69,7 @@ impl<'a> BatchBuilder<'a> {
     pub fn new(
         source: Source,
         columns: Vec<Option<usize>>,
-        data: &'a Dataset,
+        data: Tables<'a>,
         tz: &'a OrgTimeZone,
         custom_roles: &[String],
     ) -> BatchBuilder<'a> {
@@ -82,7 +85,8 @@ impl<'a> BatchBuilder<'a> {
             .iter()
             .map(|f| match f.ty {
                 FieldType::Text => Builder::Text(TextColumn::default()),
-                FieldType::Id | FieldType::Key(_) => Builder::Coded(Vec::new(), Interner::new()),
+                FieldType::Id => Builder::Coded(Vec::new(), Interner::new()),
+                FieldType::Key(_) => Builder::Keys(Vec::new(), None, Interner::default()),
                 FieldType::Enum(_) | FieldType::Category | FieldType::Period => {
                     Builder::Labels(Vec::new(), Interner::default(), Vec::new())
                 }
@@ -134,7 +138,9 @@ impl<'a> BatchBuilder<'a> {
     pub fn reserve(&mut self, rows: usize) {
         for b in &mut self.builders {
             match b {
-                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.reserve(rows),
+                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => {
+                    v.reserve(rows)
+                }
                 Builder::Text(_) => {}
             }
         }
@@ -204,7 +210,7 @@ impl<'a> BatchBuilder<'a> {
 
     fn push_null(&mut self, f: usize) {
         match &mut self.builders[f] {
-            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.push(NULL),
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v.push(NULL),
             Builder::Text(t) => t.push(None),
         }
     }
@@ -226,6 +232,18 @@ impl<'a> BatchBuilder<'a> {
                 };
                 v.push(code);
             }
+            (Builder::Keys(v, shape, labels), Parsed::Label(key)) => {
+                if shape.is_none()
+                    && let Some((prefix, digits, _)) = super::interner::split_numeric(key)
+                {
+                    *shape = Some((prefix.to_string(), digits.len()));
+                }
+                let number = shape.as_ref().and_then(|(prefix, width)| super::keys::shaped_number(key, prefix, *width));
+                match number {
+                    Some(n) if n < (1 << 62) => v.push(n as i64),
+                    _ => v.push(-(labels.intern(key).0 as i64) - 2),
+                }
+            }
             (Builder::Text(t), Parsed::Text(s)) => t.push(Some(s)),
             _ => self.push_null(f),
         }
@@ -234,7 +252,7 @@ impl<'a> BatchBuilder<'a> {
     /// The value just pushed into an Int-like column.
     fn last(&self, f: usize) -> i64 {
         match &self.builders[f] {
-            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v[self.len],
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v[self.len],
             Builder::Text(_) => NULL,
         }
     }
@@ -251,7 +269,9 @@ impl<'a> BatchBuilder<'a> {
         let len = self.len;
         for b in &mut self.builders {
             match b {
-                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) => v.truncate(len),
+                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => {
+                    v.truncate(len)
+                }
                 Builder::Text(t) => t.truncate(len),
             }
         }
@@ -365,6 +385,7 @@ impl<'a> BatchBuilder<'a> {
                 Builder::Coded(codes, labels) | Builder::Labels(codes, labels, _) => {
                     BatchColumn::Coded { codes, labels }
                 }
+                Builder::Keys(values, shape, labels) => BatchColumn::Keys { values, shape, labels },
                 Builder::Text(t) => BatchColumn::Text(t),
             })
             .collect();

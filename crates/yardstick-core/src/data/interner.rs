@@ -56,7 +56,7 @@ fn hash_u64(v: u64) -> u64 {
 
 /// Splits `T000123` into (`T`, `000123`, 123) when the key is a prefix and a number.
 #[inline]
-fn split_numeric(key: &str) -> Option<(&str, &str, u64)> {
+pub(crate) fn split_numeric(key: &str) -> Option<(&str, &str, u64)> {
     let b = key.as_bytes();
     let mut start = b.len();
     let mut value = 0u64;

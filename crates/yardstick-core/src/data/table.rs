@@ -47,7 +47,7 @@ impl RowBatch {
     pub fn retain(&mut self, keep: &[bool]) {
         for column in &mut self.columns {
             match column {
-                BatchColumn::Ints(v) | BatchColumn::Coded { codes: v, .. } => {
+                BatchColumn::Ints(v) | BatchColumn::Coded { codes: v, .. } | BatchColumn::Keys { values: v, .. } => {
                     let mut i = 0;
                     v.retain(|_| {
                         i += 1;
@@ -87,6 +87,13 @@ pub enum BatchColumn {
         labels: Interner,
     },
     Text(TextColumn),
+    /// Customer keys: the number of a numeric key of `shape` (≥ 0), or `−(code + 2)` of a
+    /// key in `labels`, or NULL.
+    Keys {
+        values: Vec<i64>,
+        shape: Option<(String, usize)>,
+        labels: Interner,
+    },
 }
 
 #[derive(Clone, Debug)]
