@@ -280,9 +280,19 @@ impl<'a> Engine<'a> {
                 continue;
             }
             // Only a cache miss needs the indexes.
+            let t0 = std::time::Instant::now();
             let indexes = indexes.get_or_insert_with(|| plan.exists_indexes(self.data));
+            let t1 = std::time::Instant::now();
             let probe_env = Env { data: self.data, org: &self.org, clocks, indexes, flags: &no_flags };
             let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
+            if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+                eprintln!(
+                    "  {} exists #{i}: indexes {:.3} s, answers {:.3} s",
+                    plan.source.name(),
+                    (t1 - t0).as_secs_f64(),
+                    t1.elapsed().as_secs_f64()
+                );
+            }
             self.exists_cache.lock().expect("cache lock").insert(key, flags.clone());
             out.push(Some(flags));
         }
