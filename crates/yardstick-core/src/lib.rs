@@ -9,6 +9,7 @@ pub mod lang;
 pub mod metric;
 pub mod period;
 pub mod schema;
+pub mod scorecard;
 pub mod settings;
 #[cfg(test)]
 pub(crate) mod testkit;

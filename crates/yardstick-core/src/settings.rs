@@ -26,6 +26,8 @@ pub struct Settings {
     pub targets: HashMap<String, f64>,
     /// Metric files to load (paths as written, relative to the config file).
     pub metric_files: Vec<String>,
+    /// Scorecard template files to load (relative to the config file).
+    pub scorecard_files: Vec<String>,
     /// Custom roles beyond the built-in ones.
     pub custom_roles: Vec<String>,
 }
@@ -40,6 +42,7 @@ impl Default for Settings {
             team_calendars: Vec::new(),
             targets: HashMap::new(),
             metric_files: Vec::new(),
+            scorecard_files: Vec::new(),
             custom_roles: Vec::new(),
         }
     }
@@ -55,7 +58,9 @@ struct ConfigDoc {
     #[serde(default)]
     calendars: HashMap<String, CalendarDoc>,
     #[serde(default)]
-    metrics: MetricsDoc,
+    metrics: FilesDoc,
+    #[serde(default)]
+    scorecards: FilesDoc,
     #[serde(default)]
     targets: HashMap<String, f64>,
 }
@@ -90,7 +95,7 @@ struct CalendarDoc {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct MetricsDoc {
+struct FilesDoc {
     #[serde(default)]
     files: Vec<String>,
 }
@@ -200,6 +205,7 @@ impl Settings {
         }
         s.targets = doc.targets;
         s.metric_files = doc.metrics.files;
+        s.scorecard_files = doc.scorecards.files;
         if errors.is_empty() { Ok(s) } else { Err(errors) }
     }
 }

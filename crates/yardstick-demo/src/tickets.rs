@@ -253,6 +253,11 @@ pub fn block(seed: u64, block: u64, first: u64, end: u64, n: u64, org: &Org, cal
             "resolved"
         };
         let tier = rng.weighted(TIERS);
+        // Every other VIP phone call goes to the region's customer-relationship team.
+        let agent = match org.relationship.get(region * 3 + (i % 3) as usize) {
+            Some(&cr) if tier == "vip" && channel == "phone" && i % 2 == 0 && org.active(cr, created) => Some(cr),
+            _ => agent,
+        };
         let fields_complete = rng.chance(0.86 + 0.12 * skill);
         // A few timestamps are exported in UTC, as some CRM connectors do.
         let utc = rng.chance(0.02);

@@ -128,7 +128,11 @@ pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
     for path in files {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        let diags: Vec<Diagnostic> = if text.contains("[[metric]]") {
+        let diags: Vec<Diagnostic> = if text.contains("[[template]]") {
+            let catalogue = Catalogue::builtin();
+            let mut set = yardstick_core::scorecard::TemplateSet::default();
+            set.add_file(&name, &text, &catalogue)
+        } else if text.contains("[[metric]]") {
             let mut catalogue = Catalogue::builtin();
             catalogue.add_file(&name, &text, &yardstick_core::metric::check_params())
         } else if text.contains("[[year]]") {
@@ -173,7 +177,7 @@ pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: O
                         e.source.name(),
                         s(numerator),
                         s(denominator),
-                        s(value)
+                        value.map(|v| v.format6()).unwrap_or_default()
                     )
                 }
                 RecordStatus::Excluded { reason_zh, reason_en } => {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::metric::Catalogue;
+use yardstick_core::scorecard::TemplateSet;
 use yardstick_core::settings::Settings;
 use yardstick_core::time::OrgTimeZone;
 
@@ -12,11 +13,13 @@ use yardstick_core::time::OrgTimeZone;
 pub struct Configured {
     pub settings: Settings,
     pub catalogue: Catalogue,
+    /// The built-in scorecard templates and those of the files the config names.
+    pub templates: TemplateSet,
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Reads the config (an explicit path, or `./yardstick.toml` when present), the metric
-/// files it names, and applies a `--tz` override.
+/// and scorecard files it names, and applies a `--tz` override.
 pub fn load(config: Option<&Path>, tz: Option<&str>) -> Result<Configured> {
     let path: Option<PathBuf> = match config {
         Some(p) => Some(p.to_path_buf()),
@@ -51,7 +54,17 @@ pub fn load(config: Option<&Path>, tz: Option<&str>) -> Result<Configured> {
         }
         warnings.extend(rest);
     }
-    Ok(Configured { settings, catalogue, warnings })
+    let mut templates = TemplateSet::builtin(&catalogue);
+    for file in settings.scorecard_files.clone() {
+        let full = base.join(&file);
+        let text =
+            std::fs::read_to_string(&full).with_context(|| format!("reading scorecard file {}", full.display()))?;
+        let diags = templates.add_file(&file, &text, &catalogue);
+        if !diags.is_empty() {
+            return Err(report(&diags));
+        }
+    }
+    Ok(Configured { settings, catalogue, templates, warnings })
 }
 
 /// Turns diagnostics into one error listing them all.

@@ -4,7 +4,10 @@
 mod bench;
 mod commands;
 mod config;
+mod explain_text;
 mod output;
+mod scorecards;
+mod xlsx;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +65,47 @@ enum Command {
         #[arg(long, value_enum, default_value = "csv")]
         format: Format,
     },
+    /// Score a period: one scorecard per person (and per team for team-lead and manager
+    /// templates) with item scores, subtotals, total, grade, ranks, vetoes and bonus.
+    Score {
+        #[arg(long)]
+        data: PathBuf,
+        /// A month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025).
+        #[arg(long)]
+        period: String,
+        /// Organisation settings; its [scorecards] files = [...] add or replace templates
+        /// (default: ./yardstick.toml when present; without one the built-in templates apply).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: scorecards::ScoreFormat,
+        /// Write to this file instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Explain one scorecard: template, each item's value, its records (counted and
+    /// excluded), the scoring arithmetic, weights, total, grade, rank and bonus.
+    Explain {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        period: String,
+        /// The person's id.
+        #[arg(long, conflicts_with = "team")]
+        person: Option<String>,
+        /// A team id, for a team scorecard.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only this item (its records in full).
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: scorecards::ExplainFormat,
+    },
     /// Print the business calendar: date,workday,holiday.
     Calendar {
         #[arg(long)]
@@ -82,9 +126,11 @@ enum Command {
         #[arg(long, default_value_t = 2025)]
         year: i64,
     },
-    /// Validate metric and configuration files: every error with file, line, column and a fix.
+    /// Validate metric, scorecard template and configuration files: every error with file,
+    /// line, column and a fix.
     Check {
-        /// Metric files (*.toml with [[metric]]) or a yardstick.toml.
+        /// Metric files ([[metric]]), template files ([[template]]), holiday files ([[year]])
+        /// or a yardstick.toml.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -132,6 +178,18 @@ fn main() -> ExitCode {
         Command::Metrics { data, periods, metrics, subjects, config, tz, format } => {
             commands::metrics(&data, &periods, &metrics, &subjects, config.as_deref(), tz.as_deref(), format)
         }
+        Command::Score { data, period, config, tz, format, out } => {
+            scorecards::score(&data, &period, config.as_deref(), tz.as_deref(), format, out.as_deref())
+        }
+        Command::Explain { data, period, person, team, item, config, format } => scorecards::explain(
+            &data,
+            &period,
+            person.as_deref(),
+            team.as_deref(),
+            item.as_deref(),
+            config.as_deref(),
+            format,
+        ),
         Command::Calendar { from, to, config } => commands::calendar(&from, &to, config.as_deref()),
         Command::Generate { out, seed, tickets, year } => commands::generate(&out, seed, tickets, year),
         Command::Check { files } => commands::check(&files),

@@ -44,7 +44,7 @@ fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
 }
 
-fn render(header: &[String], lines: &[Vec<String>]) -> String {
+pub fn render(header: &[String], lines: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for line in lines {
         for (w, cell) in widths.iter_mut().zip(line) {

@@ -1,11 +1,11 @@
 //! Drill-down: the records behind one value — those counted, with what each contributed to
 //! the numerator, denominator or value, and those left out of the population, with why.
 
-use super::Engine;
 use super::cells::Subject;
 use super::plan::{self, AggKind, Slots};
 use super::scan::{BATCH, Placement, place};
 use super::timeline::Timeline;
+use super::{Engine, Rational};
 use crate::data::NULL;
 use crate::diag::Diagnostic;
 use crate::lang::eval::{Env, Evaluator, Rows};
@@ -16,8 +16,9 @@ use crate::schema::Source;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordStatus {
     /// In the population. For ratios: what the record adds to the numerator and
-    /// denominator; for sums, means and percentiles: its value (raw units); counts: neither.
-    Counted { numerator: Option<i64>, denominator: Option<i64>, value: Option<i64> },
+    /// denominator; for sums, means and percentiles: its value in the metric's unit
+    /// (minutes, hours, a score); counts: neither.
+    Counted { numerator: Option<i64>, denominator: Option<i64>, value: Option<Rational> },
     /// Placed in the period for this subject but not in the population.
     Excluded { reason_zh: String, reason_en: String },
 }
@@ -83,6 +84,7 @@ impl Engine<'_> {
                     let mut entries = Vec::new();
                     let n = self.data.table(r.source).len();
                     let c = &pm.compiled;
+                    let scale = super::finalize::type_scale(c.value_ty, pm.unit);
                     for start in (0..n).step_by(BATCH) {
                         let rows = Rows::Range { start, len: BATCH.min(n - start) };
                         ev.run(&plan.prog, &env, rows);
@@ -124,10 +126,16 @@ impl Engine<'_> {
                                     AggKind::Count => {
                                         RecordStatus::Counted { numerator: None, denominator: None, value: None }
                                     }
-                                    _ => RecordStatus::Counted {
-                                        numerator: None,
-                                        denominator: None,
-                                        value: get(c.value),
+                                    _ => match get(c.value) {
+                                        Some(v) => RecordStatus::Counted {
+                                            numerator: None,
+                                            denominator: None,
+                                            value: Rational::new(v as i128, scale),
+                                        },
+                                        None => RecordStatus::Excluded {
+                                            reason_zh: "无取值，不参与计算".into(),
+                                            reason_en: "no value to aggregate".into(),
+                                        },
                                     },
                                 }
                             };

@@ -82,7 +82,7 @@ fn kth(runs: &[&[i64]], k: usize) -> i64 {
 }
 
 /// Scale that turns the raw values of a type into output units.
-fn type_scale(ty: Option<Ty>, unit: Unit) -> i128 {
+pub(crate) fn type_scale(ty: Option<Ty>, unit: Unit) -> i128 {
     match ty {
         Some(Ty::Decimal) => MICROS as i128,
         Some(Ty::Duration) => unit.seconds(),
@@ -130,10 +130,12 @@ pub fn finalize_metric(
             }
             let (x, y) = (total[1] as i128, total[2] as i128);
             let mut value = match metric.agg {
-                AggKind::Count => MetricValue::plain(Some(Rational::int(x))),
+                AggKind::Count => MetricValue::plain(Some(Rational::int(x))).with_sample(x),
                 AggKind::Ratio { scale } => MetricValue::ratio(x, y, scale as i128),
                 AggKind::Sum => MetricValue::plain(Rational::new(x, scale)),
-                AggKind::Mean => MetricValue::plain(if y == 0 { None } else { Rational::new(x, y * scale) }),
+                AggKind::Mean => {
+                    MetricValue::plain(if y == 0 { None } else { Rational::new(x, y * scale) }).with_sample(y)
+                }
                 AggKind::Percentile { .. } => unreachable!("percentiles are finalised together"),
                 AggKind::Distinct => {
                     let b = values.expect("buckets");
@@ -334,7 +336,7 @@ pub fn finalize_percentiles(
                             let (lo, hi, p_den) = (lo as i128, hi as i128, p_den as i128);
                             Rational::new(lo * p_den + (hi - lo) * frac, p_den * scale)
                         });
-                        out.insert(*subject, MetricValue::plain(value.flatten()));
+                        out.insert(*subject, MetricValue::plain(value.flatten()).with_sample(n));
                     }
                     out
                 })
@@ -522,7 +524,8 @@ fn percentiles_of_touched(
                         values.sort_unstable();
                         out.insert(
                             *subject,
-                            MetricValue::plain(percentile_of_sorted(&values, p_num as i128, p_den as i128, scale)),
+                            MetricValue::plain(percentile_of_sorted(&values, p_num as i128, p_den as i128, scale))
+                                .with_sample(values.len() as i128),
                         );
                     }
                     out

@@ -59,20 +59,82 @@ impl Rational {
     /// Rounded to 6 decimals, half away from zero, trailing zeros stripped (`0.125`,
     /// `0.666667`, `12`, `-3.5`).
     pub fn format6(self) -> String {
-        let scaled = self.num * 1_000_000;
-        let (q, r) = (scaled / self.den, scaled % self.den);
-        let rounded = if 2 * r.abs() >= self.den { q + scaled.signum() } else { q };
-        if rounded == 0 {
+        self.format_places(6)
+    }
+
+    /// Rounded to `places` decimals (at most 12), half away from zero, trailing zeros
+    /// stripped.
+    pub fn format_places(self, places: u32) -> String {
+        let unit = 10i128.pow(places);
+        let rounded = self.round(places);
+        let scaled = rounded.num * (unit / rounded.den);
+        if scaled == 0 {
             return "0".to_string();
         }
-        let sign = if rounded < 0 { "-" } else { "" };
-        let a = rounded.unsigned_abs();
-        let (int, frac) = (a / 1_000_000, a % 1_000_000);
+        let sign = if scaled < 0 { "-" } else { "" };
+        let a = scaled.unsigned_abs();
+        let (int, frac) = (a / unit as u128, a % unit as u128);
         if frac == 0 {
             format!("{sign}{int}")
         } else {
-            let frac = format!("{frac:06}");
+            let frac = format!("{frac:0width$}", width = places as usize);
             format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+        }
+    }
+
+    /// Rounded to `places` decimals (at most 12), half away from zero.
+    pub fn round(self, places: u32) -> Rational {
+        let unit = 10i128.pow(places);
+        let Some(scaled) = self.num.checked_mul(unit) else {
+            // Too large to scale exactly: whole numbers this big have no decimals to round.
+            return Rational::int(self.num / self.den);
+        };
+        let (q, r) = (scaled / self.den, scaled % self.den);
+        let rounded = if 2 * r.abs() >= self.den { q + scaled.signum() } else { q };
+        Rational { num: rounded, den: unit }.reduced()
+    }
+
+    /// Parses a plain decimal (`85`, `0.85`, `-3.5`).
+    pub fn parse_decimal(text: &str) -> Option<Rational> {
+        let t = text.trim();
+        let (negative, digits) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || int.len() + frac.len() > 30
+        {
+            return None;
+        }
+        let num: i128 = format!("{int}{frac}").trim_start_matches('0').parse().unwrap_or(0);
+        let r = Rational::new(num, 10i128.pow(frac.len() as u32))?;
+        Some(if negative { Rational { num: -r.num, den: r.den } } else { r })
+    }
+
+    /// The decimal a configuration number was written as (`0.85` is 85/100, not the
+    /// binary fraction nearest to it).
+    pub fn from_f64_decimal(x: f64) -> Option<Rational> {
+        if !x.is_finite() {
+            return None;
+        }
+        Rational::parse_decimal(&format!("{x}"))
+    }
+}
+
+impl PartialOrd for Rational {
+    fn partial_cmp(&self, other: &Rational) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rational {
+    fn cmp(&self, other: &Rational) -> Ordering {
+        match (self.num.checked_mul(other.den), other.num.checked_mul(self.den)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.to_f64().total_cmp(&other.to_f64()),
         }
     }
 }
@@ -98,11 +160,20 @@ pub struct MetricValue {
     /// Integer numerator and denominator of ratios; None for counts, sums, means, percentiles.
     pub numerator: Option<i128>,
     pub denominator: Option<i128>,
+    /// How many records the value rests on (the denominator of a ratio, the values of a
+    /// mean or percentile, the records of a count); None for sums and formulas other
+    /// than ratios. Scorecards compare it with an item's minimum sample.
+    pub sample: Option<i128>,
 }
 
 impl MetricValue {
     pub fn plain(value: Option<Rational>) -> MetricValue {
-        MetricValue { value, numerator: None, denominator: None }
+        MetricValue { value, numerator: None, denominator: None, sample: None }
+    }
+
+    /// The same value resting on `n` records.
+    pub fn with_sample(self, n: i128) -> MetricValue {
+        MetricValue { sample: Some(n), ..self }
     }
 
     pub fn ratio(numerator: i128, denominator: i128, scale: i128) -> MetricValue {
@@ -110,6 +181,7 @@ impl MetricValue {
             value: Rational::new(numerator * scale, denominator),
             numerator: Some(numerator),
             denominator: Some(denominator),
+            sample: Some(denominator),
         }
     }
 }
@@ -141,5 +213,22 @@ mod tests {
         assert_eq!(a.checked_sub(b), Rational::new(1, 6));
         assert_eq!(a.checked_div(b), Rational::new(2, 1));
         assert_eq!(a.checked_div(Rational::int(0)), None);
+    }
+
+    #[test]
+    fn decimals_parse_round_and_compare() {
+        let d = |t| Rational::parse_decimal(t).unwrap();
+        assert_eq!(d("0.85"), Rational::new(17, 20).unwrap());
+        assert_eq!(d("-3.50"), Rational::new(-7, 2).unwrap());
+        assert_eq!(d("100"), Rational::int(100));
+        assert_eq!(Rational::parse_decimal("1e3"), None);
+        assert_eq!(Rational::parse_decimal("."), None);
+        assert_eq!(Rational::from_f64_decimal(0.1), Some(d("0.1")));
+        assert_eq!(Rational::new(200, 3).unwrap().round(2), d("66.67"));
+        assert_eq!(d("-0.125").round(2), d("-0.13"));
+        assert_eq!(d("87.5").format_places(2), "87.5");
+        assert_eq!(d("87.456").format_places(2), "87.46");
+        assert!(d("0.85") > d("0.849999"));
+        assert!(d("-1") < Rational::int(0));
     }
 }

@@ -1,0 +1,516 @@
+//! Scorecards (考核表, SPEC §6): templates turn a period's metric values into item scores,
+//! weighted totals, grades, ranks and bonuses — every number with the arithmetic behind it.
+//!
+//! `score` computes the metrics the templates need (one engine query), picks each
+//! person's template, scores every item (`card.rs`, `method.rs`), then grades, ranks and
+//! pays (`grade.rs`, `bonus.rs`) across people. Numbers are exact rationals rounded at
+//! fixed, documented points: values at 6 decimals, scores and totals at 2, blended weights
+//! at 4, money at the cent — so a reader can redo any total with a calculator.
+
+pub mod bonus;
+pub mod card;
+pub mod grade;
+pub mod method;
+pub mod read;
+pub mod template;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+pub use card::{Blend, ItemResult, ItemStatus, MissingReason, Segment, Shrunk};
+pub use template::*;
+
+use crate::data::NULL;
+use crate::diag::Diagnostic;
+use crate::engine::{Engine, MetricValue, Query, Rational, Subject, SubjectKinds};
+use crate::metric::Catalogue;
+use crate::period::{Period, PeriodKind};
+use crate::schema::Source;
+
+/// The built-in templates, one per role of SPEC §1, written in the template format.
+pub const BUILTIN_TEMPLATES: &str = include_str!("builtin.toml");
+
+/// The templates in force: the built-in ones, replaced or joined by those of user files.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateSet {
+    pub templates: Vec<Template>,
+}
+
+impl TemplateSet {
+    pub fn builtin(catalogue: &Catalogue) -> TemplateSet {
+        let (templates, diags) = read::read_templates("scorecards.toml (built in)", BUILTIN_TEMPLATES, catalogue);
+        assert!(diags.is_empty(), "built-in templates: {diags:?}");
+        let templates = templates.into_iter().map(|t| Template { builtin: true, ..t }).collect();
+        TemplateSet { templates }
+    }
+
+    /// Adds the templates of a file; one with the id of an existing template replaces it.
+    /// Templates with errors are left out and reported.
+    pub fn add_file(&mut self, file: &str, text: &str, catalogue: &Catalogue) -> Vec<Diagnostic> {
+        let (templates, diags) = read::read_templates(file, text, catalogue);
+        for t in templates {
+            match self.templates.iter_mut().find(|o| o.id == t.id) {
+                Some(old) => *old = t,
+                None => self.templates.push(t),
+            }
+        }
+        diags
+    }
+}
+
+/// Who a scorecard is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scored {
+    Person(u32),
+    /// A team led by a person whose template asks for team scorecards.
+    Team(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rank {
+    pub group: Group,
+    pub rank: u32,
+    /// How many were ranked in the group.
+    pub of: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BonusResult {
+    pub amount: Rational,
+    /// The arithmetic, a line per step (rules first, the amount last).
+    pub arithmetic: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scorecard {
+    pub scored: Scored,
+    /// The person's team at the end of the period (or when they left); the team itself
+    /// for team scorecards.
+    pub team: Option<u32>,
+    /// The team whose values the template's team items read (the first team the person
+    /// leads, their own team first); the team itself for team scorecards.
+    pub led_team: Option<u32>,
+    /// Index into the template set.
+    pub template: usize,
+    pub items: Vec<ItemResult>,
+    /// Σ weight × score / Σ weight, rounded to 2 decimals (0 after a zeroing veto).
+    pub total: Option<Rational>,
+    pub total_before_veto: Option<Rational>,
+    /// Σ weights of the items that counted.
+    pub weight_sum: Rational,
+    pub grade: Option<String>,
+    /// The grade before a veto capped it.
+    pub grade_before_cap: Option<String>,
+    /// Forced distribution: (place in the calibration group's order, group size).
+    pub forced_place: Option<(usize, usize)>,
+    /// Metric ids of the items whose veto fired.
+    pub vetoes: Vec<String>,
+    pub ranks: Vec<Rank>,
+    pub bonus: Option<BonusResult>,
+    /// Σ contributions per dimension, in item order.
+    pub dimensions: Vec<(String, Rational)>,
+    /// quantitative / qualitative and results / process subtotals.
+    pub splits: Vec<(String, Rational)>,
+}
+
+/// A period's scorecards.
+#[derive(Clone, Debug)]
+pub struct Scoring {
+    pub period: Period,
+    /// Person scorecards sorted by person id, then team scorecards by team id.
+    pub cards: Vec<Scorecard>,
+    /// Roles of active people no template applies to, with how many.
+    pub unscored: Vec<(String, usize)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+struct Person<'a> {
+    row: u32,
+    id: String,
+    role: String,
+    team: Option<u32>,
+    /// The teams this person leads, the own team first.
+    leads: &'a [u32],
+}
+
+/// Scores every active person (and led team) for a month, quarter, half or year.
+pub fn score(engine: &Engine, catalogue: &Catalogue, set: &TemplateSet, period: Period) -> Result<Scoring, Diagnostic> {
+    let cycle = match period.kind {
+        PeriodKind::Month => Cycle::Month,
+        PeriodKind::Quarter => Cycle::Quarter,
+        PeriodKind::Half => Cycle::Half,
+        PeriodKind::Year => Cycle::Year,
+        _ => {
+            return Err(Diagnostic::error("--period", 0, 0, format!("{period} is not a scorecard cycle"))
+                .fix("score a month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025)"));
+        }
+    };
+    let data = engine.data;
+    let tz = &engine.settings.tz;
+    let (start, end) = (tz.day_start(period.start), tz.day_start(period.end));
+    let people_table = data.table(Source::People);
+    let field = |name: &str| people_table.def().field_index(name).expect("schema");
+    let (role_f, hired_f, left_f) = (field("role"), field("hired_at"), field("left_at"));
+    let mut led: Vec<Vec<u32>> = vec![Vec::new(); people_table.len()];
+    for (t, lead) in engine.org.lead.iter().enumerate() {
+        if let Some(p) = lead {
+            led[*p as usize].push(t as u32);
+        }
+    }
+    let mut people: Vec<Person> = Vec::new();
+    for p in 0..people_table.len() {
+        let (hired, left) = (people_table.int(hired_f, p), people_table.int(left_f, p));
+        if (hired != NULL && hired >= end) || (left != NULL && left <= start) {
+            continue;
+        }
+        let last = if left != NULL { left.min(end) } else { end } - 1;
+        let team = engine.org.team_at(p, last);
+        let leads = &mut led[p];
+        leads.sort_by_key(|&t| (Some(t) != team, t));
+        people.push(Person {
+            row: p as u32,
+            id: people_table.key_text(p),
+            role: people_table.text(role_f, p).map(|r| r.into_owned()).unwrap_or_default(),
+            team,
+            leads: &[],
+        });
+    }
+    for person in &mut people {
+        person.leads = &led[person.row as usize];
+    }
+    let templates: Vec<usize> =
+        (0..set.templates.len()).filter(|&i| set.templates[i].cycles.contains(&cycle)).collect();
+    let values = metric_values(engine, catalogue, set, &templates, period)?;
+    let teams_table = data.table(Source::Teams);
+    let mut diagnostics = Vec::new();
+    let mut ties: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut unscored: HashMap<String, usize> = HashMap::new();
+    let mut cards = Vec::new();
+    let mut team_cards = Vec::new();
+    people.sort_by(|a, b| a.id.cmp(&b.id));
+    for person in &people {
+        let chosen = choose_template(set, &templates, person, engine, &values, &mut ties);
+        let Some(t) = chosen else {
+            *unscored.entry(person.role.clone()).or_default() += 1;
+            continue;
+        };
+        let template = &set.templates[t];
+        let own_team_value = |metric: &str| {
+            person.team.and_then(|team| values.get(&(Subject::Team(team), metric.to_string()))).and_then(|v| v.value)
+        };
+        let items = template
+            .items
+            .iter()
+            .map(|item| {
+                let value = match item.of {
+                    Of::Person => values.get(&(Subject::Person(person.row), item.metric.clone())).copied(),
+                    Of::Team => person
+                        .leads
+                        .first()
+                        .and_then(|&t| values.get(&(Subject::Team(t), item.metric.clone())))
+                        .copied(),
+                };
+                let input = card::ItemInput {
+                    value,
+                    team_value: own_team_value(&item.metric),
+                    leads_no_team: item.of == Of::Team && person.leads.is_empty(),
+                };
+                card::item_result(item, template, period, input)
+            })
+            .collect();
+        let mut card = assemble(Scored::Person(person.row), person.team, t, template, items);
+        card.led_team = person.leads.first().copied();
+        cards.push(card);
+        if template.team_scorecard {
+            for &team in person.leads {
+                let items = template
+                    .items
+                    .iter()
+                    .map(|item| {
+                        let value = values.get(&(Subject::Team(team), item.metric.clone())).copied();
+                        card::item_result(item, template, period, card::ItemInput { value, ..Default::default() })
+                    })
+                    .collect();
+                let mut card = assemble(Scored::Team(team), Some(team), t, template, items);
+                card.led_team = Some(team);
+                team_cards.push(card);
+            }
+        }
+    }
+    for ((a, b), n) in ties {
+        diagnostics.push(
+            Diagnostic::warning(
+                &set.templates[b].file,
+                set.templates[b].line,
+                1,
+                format!(
+                    "{n} person(s) match templates `{}` and `{}` equally; `{}` (listed first) applies",
+                    set.templates[a].id, set.templates[b].id, set.templates[a].id
+                ),
+            )
+            .fix("make one template more specific (people > teams > roles with `when` > roles)"),
+        );
+    }
+    team_cards.sort_by_key(|c| teams_table.key_text(c.team.unwrap_or(0) as usize));
+    let person_of = |c: &Scorecard| match c.scored {
+        Scored::Person(p) => people.iter().position(|x| x.row == p),
+        Scored::Team(_) => None,
+    };
+    let roles: Vec<Option<&str>> = cards.iter().map(|c| person_of(c).map(|i| people[i].role.as_str())).collect();
+    let ids: Vec<String> = cards.iter().map(|c| person_of(c).map_or(String::new(), |i| people[i].id.clone())).collect();
+    grade_and_rank(&mut cards, set, &roles, &ids, false);
+    let team_ids: Vec<String> = team_cards.iter().map(|c| teams_table.key_text(c.team.unwrap_or(0) as usize)).collect();
+    let no_roles = vec![None; team_cards.len()];
+    grade_and_rank(&mut team_cards, set, &no_roles, &team_ids, true);
+    pay(&mut cards, set, &ids);
+    cards.extend(team_cards);
+    let mut unscored: Vec<(String, usize)> = unscored.into_iter().collect();
+    unscored.sort();
+    Ok(Scoring { period, cards, unscored, diagnostics })
+}
+
+/// Every metric the templates read, for persons and teams, in one engine query.
+fn metric_values(
+    engine: &Engine,
+    catalogue: &Catalogue,
+    set: &TemplateSet,
+    templates: &[usize],
+    period: Period,
+) -> Result<HashMap<(Subject, String), MetricValue>, Diagnostic> {
+    let mut metrics: Vec<String> = Vec::new();
+    for &t in templates {
+        let template = &set.templates[t];
+        metrics.extend(template.items.iter().map(|i| i.metric.clone()));
+        metrics.extend(template.applies_to.when.iter().map(|w| w.metric.clone()));
+    }
+    metrics.sort();
+    metrics.dedup();
+    if metrics.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let query =
+        Query { metrics, periods: vec![period], subjects: SubjectKinds { person: true, team: true, org: false } };
+    let rows = engine.compute(catalogue, &query)?;
+    Ok(rows.into_iter().map(|row| ((row.subject, row.metric.to_string()), row.value)).collect())
+}
+
+/// The template for a person: the most specific that applies (people > teams > roles
+/// with a `when` > roles; a user template before a built-in one; then file order).
+fn choose_template(
+    set: &TemplateSet,
+    templates: &[usize],
+    person: &Person,
+    engine: &Engine,
+    values: &HashMap<(Subject, String), MetricValue>,
+    ties: &mut HashMap<(usize, usize), usize>,
+) -> Option<usize> {
+    let teams = engine.data.table(Source::Teams);
+    let ancestors: Vec<String> = person
+        .team
+        .map(|t| engine.org.ancestors[t as usize].iter().map(|&a| teams.key_text(a as usize)).collect())
+        .unwrap_or_default();
+    let mut best: Option<(u8, bool, usize)> = None;
+    let mut tied_with: Option<usize> = None;
+    for &t in templates {
+        let a = &set.templates[t].applies_to;
+        let level = if a.people.contains(&person.id) {
+            4
+        } else if a.teams.iter().any(|id| ancestors.contains(id)) {
+            3
+        } else if a.roles.contains(&person.role) {
+            if a.when.is_some() { 2 } else { 1 }
+        } else {
+            continue;
+        };
+        if let Some(w) = &a.when {
+            let value = values.get(&(Subject::Person(person.row), w.metric.clone())).and_then(|v| v.value);
+            if !value.is_some_and(|v| w.op.holds(v, w.bound)) {
+                continue;
+            }
+        }
+        let key = (level, !set.templates[t].builtin);
+        match best {
+            Some((l, u, _)) if (l, u) > key => {}
+            Some((l, u, _)) if (l, u) == key => {
+                tied_with.get_or_insert(t);
+            }
+            _ => {
+                best = Some((key.0, key.1, t));
+                tied_with = None;
+            }
+        }
+    }
+    let chosen = best.map(|(_, _, t)| t);
+    if let (Some(a), Some(b)) = (chosen, tied_with) {
+        *ties.entry((a, b)).or_default() += 1;
+    }
+    chosen
+}
+
+/// A card from its scored items: total, vetoes, subtotals.
+fn assemble(scored: Scored, team: Option<u32>, t: usize, template: &Template, mut items: Vec<ItemResult>) -> Scorecard {
+    let (total_before_veto, weight_sum) = card::total(&mut items);
+    let (zero, _) = card::veto_effects(&items, template);
+    let total = if zero { total_before_veto.map(|_| Rational::int(0)) } else { total_before_veto };
+    let dimensions = card::subtotals(&items, |i| template.items[i].dimension.as_str());
+    let mut splits =
+        card::subtotals(&items, |i| if template.items[i].qualitative { "qualitative" } else { "quantitative" });
+    splits.extend(card::subtotals(&items, |i| if template.items[i].process { "process" } else { "results" }));
+    let vetoes = items.iter().filter(|i| i.vetoed).map(|i| i.metric.clone()).collect();
+    Scorecard {
+        scored,
+        team,
+        led_team: None,
+        template: t,
+        items,
+        total,
+        total_before_veto,
+        weight_sum,
+        grade: None,
+        grade_before_cap: None,
+        forced_place: None,
+        vetoes,
+        ranks: Vec::new(),
+        bonus: None,
+        dimensions,
+        splits,
+    }
+}
+
+/// Grades (bands or forced distribution, then veto caps) and competition ranks.
+fn grade_and_rank(cards: &mut [Scorecard], set: &TemplateSet, roles: &[Option<&str>], ids: &[String], teams: bool) {
+    let group_key = |c: &Scorecard, i: usize, g: Group| -> String {
+        match g {
+            Group::Team if !teams => c.team.map_or("-".to_string(), |t| t.to_string()),
+            Group::Role if !teams => roles[i].unwrap_or("").to_string(),
+            _ => String::new(),
+        }
+    };
+    // Grades.
+    let mut forced_groups: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    for (i, c) in cards.iter_mut().enumerate() {
+        let Some(total) = c.total else { continue };
+        match &set.templates[c.template].grades.scheme {
+            GradeScheme::Bands(bands) => c.grade = Some(grade::band(bands, total)),
+            GradeScheme::Forced { group, .. } => {
+                let key = if teams { String::new() } else { group_key(c, i, *group) };
+                forced_groups.entry((c.template, key)).or_default().push(i);
+            }
+        }
+    }
+    let mut groups: Vec<_> = forced_groups.into_iter().collect();
+    groups.sort();
+    for ((t, _), members) in groups {
+        let GradeScheme::Forced { quotas, tie_break, .. } = &set.templates[t].grades.scheme else { continue };
+        let candidates: Vec<grade::Candidate> = members
+            .iter()
+            .map(|&i| grade::Candidate {
+                total: cards[i].total.expect("graded cards have totals"),
+                tie_break: tie_break
+                    .as_ref()
+                    .and_then(|m| cards[i].items.iter().find(|it| &it.metric == m))
+                    .and_then(|it| it.score),
+                id: &ids[i],
+            })
+            .collect();
+        let grades = grade::forced(&candidates, quotas);
+        let order = grade::forced_order(&candidates);
+        for (k, &i) in members.iter().enumerate() {
+            cards[i].grade = Some(grades[k].clone());
+            let place = order.iter().position(|&o| o == k).unwrap_or(0);
+            cards[i].forced_place = Some((place + 1, members.len()));
+        }
+    }
+    for c in cards.iter_mut() {
+        let template = &set.templates[c.template];
+        let (_, caps) = card::veto_effects(&c.items, template);
+        if let Some(g) = c.grade.clone() {
+            let order = template.grades.order();
+            let capped = caps.iter().fold(g.clone(), |g, cap| grade::capped(&g, cap, &order));
+            if capped != g {
+                c.grade_before_cap = Some(g);
+                c.grade = Some(capped);
+            }
+        }
+    }
+    // Ranks.
+    for group in [Group::Team, Group::Role, Group::Org] {
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, c) in cards.iter().enumerate() {
+            if c.total.is_some() {
+                let key = if teams { c.template.to_string() } else { group_key(c, i, group) };
+                by_key.entry(key).or_default().push(i);
+            }
+        }
+        for members in by_key.values() {
+            let totals: Vec<Rational> = members.iter().map(|&i| cards[i].total.expect("ranked")).collect();
+            let ranks = grade::competition_ranks(&totals);
+            for (&i, rank) in members.iter().zip(ranks) {
+                let wanted =
+                    if teams { group == Group::Org } else { set.templates[cards[i].template].ranking.contains(&group) };
+                if wanted {
+                    cards[i].ranks.push(Rank { group, rank, of: members.len() as u32 });
+                }
+            }
+        }
+    }
+}
+
+/// Bonuses of person scorecards.
+fn pay(cards: &mut [Scorecard], set: &TemplateSet, ids: &[String]) {
+    let mut pools: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+    for (i, c) in cards.iter_mut().enumerate() {
+        let template = &set.templates[c.template];
+        let Some(bonus) = &template.bonus else { continue };
+        match &bonus.base {
+            BonusBase::Base(base) => {
+                let Some(grade) = &c.grade else { continue };
+                let Some(coefficient) = template.grades.coefficient(grade) else { continue };
+                let mut lines = Vec::new();
+                let mut percent = Rational::int(0);
+                for rule in &bonus.rules {
+                    let Some(item) = c.items.iter().find(|it| it.metric == rule.metric) else { continue };
+                    let direction = template.item(&rule.metric).map_or(Direction::HigherIsBetter, |it| it.direction);
+                    if let (Some(v), Some(t)) = (item.used.filter(|_| item.score.is_some()), item.target) {
+                        let (p, text) = bonus::rule_percent(rule, direction, v, t);
+                        percent = method::add(percent, p);
+                        lines.push(text);
+                    }
+                }
+                let (amount, text) = bonus::base_bonus(*base, coefficient, percent);
+                lines.push(format!("grade {grade}: {text}"));
+                c.bonus = Some(BonusResult { amount, arithmetic: lines });
+            }
+            BonusBase::Pool { group, .. } => {
+                if c.total.is_none() {
+                    continue;
+                }
+                let key = match group {
+                    Group::Team => c.team.map_or("-".into(), |t| t.to_string()),
+                    _ => String::new(),
+                };
+                pools.entry((c.template, key)).or_default().push(i);
+            }
+        }
+    }
+    for ((t, _), members) in pools {
+        let Some(Bonus { base: BonusBase::Pool { amount, .. }, .. }) = &set.templates[t].bonus else { continue };
+        let totals: Vec<Rational> = members.iter().map(|&i| cards[i].total.expect("pooled")).collect();
+        let member_ids: Vec<&str> = members.iter().map(|&i| ids[i].as_str()).collect();
+        let shares = bonus::split_pool(*amount, &totals, &member_ids);
+        let sum = totals.iter().fold(Rational::int(0), |a, t| method::add(a, *t));
+        for ((&i, share), total) in members.iter().zip(shares).zip(&totals) {
+            let text = format!(
+                "pool {} × {} / {} (Σ totals of {} people) = {}",
+                amount.format6(),
+                total.format_places(2),
+                sum.format_places(2),
+                members.len(),
+                share.format_places(2)
+            );
+            cards[i].bonus = Some(BonusResult { amount: share, arithmetic: vec![text] });
+        }
+    }
+}
