@@ -328,6 +328,27 @@ fn method_text(item: &Item) -> String {
     format!("{}{detail}, {dir}, cap {}", item.method.name(), item.cap.format6())
 }
 
+/// The scoring rule as data, for tools that recompute a score.
+fn rule_json(item: &Item) -> Value {
+    let mut rule = json!({
+        "method": item.method.name(),
+        "direction": if item.direction == Direction::HigherIsBetter { "higher" } else { "lower" },
+        "cap": num(Some(item.cap), 6),
+    });
+    match &item.method {
+        Method::Steps(steps) => {
+            rule["steps"] = steps
+                .iter()
+                .map(|s| json!({ "at": num(Some(s.bound), 6), "points": num(Some(s.points), 6) }))
+                .collect();
+        }
+        Method::Deduction { points_per_unit } => rule["points_per_unit"] = num(Some(*points_per_unit), 6),
+        Method::Rating { min, max } => rule["scale"] = json!([num(Some(*min), 6), num(Some(*max), 6)]),
+        _ => {}
+    }
+    rule
+}
+
 fn missing_text(status: &ItemStatus) -> Option<String> {
     let ItemStatus::Missing { reason, policy } = status else { return None };
     let why = match reason {
@@ -361,6 +382,7 @@ pub fn card_json(names: &Names, set: &TemplateSet, c: &Scorecard, records: Optio
                 "category": if item.process { "process" } else { "results" },
                 "of": if item.of == Of::Team { "team" } else { "person" },
                 "method": method_text(item),
+                "rule": rule_json(item),
                 "weight": num(Some(r.weight), 4),
                 "target": num(r.target, 6),
                 "threshold": num(r.threshold, 6),

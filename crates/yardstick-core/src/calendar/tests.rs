@@ -2,6 +2,7 @@
 //! hours, business durations by hand, additivity, and DST.
 
 use super::*;
+use crate::testkit::Rng;
 use crate::time::{format_day, parse_day};
 
 /// Every day of 2020–2026, workday or not, as published by the State Council. The fixture
@@ -100,16 +101,11 @@ fn business_time_across_dst_in_berlin() {
     assert_eq!(clock.business_seconds(at("2025-03-29T12:00:00Z"), at("2025-03-30T12:00:00Z")), 2 * 3600);
 }
 
-/// A small deterministic generator for property tests (SplitMix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+trait InstantRng {
+    fn instant(&mut self, from: Instant, to: Instant) -> Instant;
+}
+
+impl InstantRng for Rng {
     fn instant(&mut self, from: Instant, to: Instant) -> Instant {
         from + (self.next() % (to - from) as u64) as i64
     }

@@ -408,7 +408,7 @@ impl Reader<'_> {
             errors.push(self.at(at, format!("template `{id}` has no items"), "add [[template.item]] sections"));
         }
         let total: Option<Rational> = items.iter().try_fold(Rational::int(0), |a, i| a.checked_add(i.weight));
-        if !doc.item.is_empty() && total != Some(Rational::int(100)) {
+        if !doc.item.is_empty() && items.len() == doc.item.len() && total != Some(Rational::int(100)) {
             errors.push(self.at(
                 at,
                 format!(
