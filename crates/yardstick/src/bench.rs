@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use yardstick_core::engine::{Engine, Query, SubjectKinds};
 use yardstick_core::metric::Catalogue;
 use yardstick_core::period::Period;
+use yardstick_core::scorecard::{self, TemplateSet};
 use yardstick_core::settings::Settings;
 use yardstick_ingest::{ImportOptions, load_folder};
 
@@ -64,10 +65,12 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
     periods.push(Period::year(2025));
     let threads = rayon::current_num_threads();
     let mut report = vec![format!(
-        "| tickets | CSV size | load | held (heap) | held per ticket | RSS per ticket | all metrics × {} periods × person/team/org: first run | later runs (median) | 12 KPIs × agent × month | rows |",
+        "| tickets | CSV size | load | held (heap) | held per ticket | RSS per ticket | all metrics × {} periods × person/team/org: first run | later runs (median) | 12 KPIs × agent × month | rows | scorecards of a month: their metrics | scoring beyond the metrics |",
         periods.len()
     )];
-    report.push("|---|---|---|---|---|---|---|---|---|---|".to_string());
+    report.push("|---|---|---|---|---|---|---|---|---|---|---|---|".to_string());
+    let templates = TemplateSet::builtin(&catalogue);
+    let month = Period::month(2025, 11);
     for &n in sizes {
         let data_dir = dir.join(format!("{n}"));
         let marker = data_dir.join(".yardstick-bench");
@@ -122,8 +125,22 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
             engine.compute(&catalogue, &narrow).map_err(|d| anyhow::anyhow!("{d}"))?;
             narrow_times.push(started.elapsed().as_secs_f64());
         }
+        // Scorecards of one month with the built-in templates: the engine query for their
+        // metrics, then everything after it (templates, scores, grades, ranks, bonuses).
+        let (mut metric_times, mut score_times, mut n_cards) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            let query = scorecard::metric_query(&templates, month).map_err(|d| anyhow::anyhow!("{d}"))?;
+            let rows = engine.compute(&catalogue, &query).map_err(|d| anyhow::anyhow!("{d}"))?;
+            let between = Instant::now();
+            let scoring = scorecard::score_values(&engine, &templates, month, rows);
+            score_times.push(between.elapsed().as_secs_f64());
+            metric_times.push((between - started).as_secs_f64());
+            n_cards = scoring.cards.len();
+        }
+        eprintln!("  scorecards of {month}: {n_cards}");
         report.push(format!(
-            "| {n} | {:.0} MB | {load_s:.2} s | {:.0} MB | {:.1} B | {:.1} B | {:.3} s | {:.3} s | {:.3} s | {n_rows} |",
+            "| {n} | {:.0} MB | {load_s:.2} s | {:.0} MB | {:.1} B | {:.1} B | {:.3} s | {:.3} s | {:.3} s | {n_rows} | {:.3} s | {:.3} s ({n_cards} cards) |",
             csv_bytes as f64 / 1e6,
             heap / 1e6,
             heap / tickets,
@@ -131,6 +148,8 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
             times[0],
             median(times[1..].to_vec()),
             median(narrow_times),
+            median(metric_times),
+            median(score_times),
         ));
     }
     println!("yardstick bench on {threads} threads\n");

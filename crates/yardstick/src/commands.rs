@@ -240,7 +240,39 @@ pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
     );
     println!("2025-12, teams and organisation:\n");
     print!("{}", output::pivot(&engine, &configured.catalogue, &rows, &key));
+    let scoring =
+        yardstick_core::scorecard::score(&engine, &configured.catalogue, &configured.templates, query.periods[0])
+            .map_err(|d| report(&[d]))?;
+    let mut grades: Vec<(String, usize)> = Vec::new();
+    for c in scoring.cards.iter().filter(|c| matches!(c.scored, yardstick_core::scorecard::Scored::Person(_))) {
+        let g = c.grade.clone().unwrap_or_else(|| "—".into());
+        match grades.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, n)) => *n += 1,
+            None => grades.push((g, 1)),
+        }
+    }
+    grades.sort();
+    let shown: Vec<String> = grades.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    println!(
+        "\n2025-12 scorecards (考核表): {} people and {} teams scored; grades {}",
+        scoring.cards.iter().filter(|c| matches!(c.scored, yardstick_core::scorecard::Scored::Person(_))).count(),
+        scoring.cards.iter().filter(|c| matches!(c.scored, yardstick_core::scorecard::Scored::Team(_))).count(),
+        shown.join(", ")
+    );
     println!("\nExplore: yardstick metrics --data {} --period 2025-12 --format table", out.display());
+    println!(
+        "Scorecards: yardstick score --data {} --period 2025-12   (--format csv|json|xlsx --out FILE)",
+        out.display()
+    );
+    if let Some(c) = scoring.cards.iter().find(|c| c.total.is_some())
+        && let yardstick_core::scorecard::Scored::Person(p) = c.scored
+    {
+        println!(
+            "Why that score: yardstick explain --data {} --period 2025-12 --person {}",
+            out.display(),
+            engine.subject_id(yardstick_core::engine::Subject::Person(p))
+        );
+    }
     println!(
         "Drill down: yardstick records --data {} --period 2025-12 --metric fcr_rate --subject team:EAST-HL1",
         out.display()

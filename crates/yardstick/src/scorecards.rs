@@ -68,6 +68,12 @@ pub fn neutralise(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
 }
 
+/// A CSV field: quoted when it holds a comma, quote or line break (text is already
+/// neutralised by [`Cell::plain`]; numbers, negative ones included, stay numbers).
+fn csv_quoted(s: String) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
 /// Looks up names of people and teams.
 pub struct Names<'a> {
     pub engine: &'a Engine<'a>,
@@ -228,7 +234,7 @@ pub fn score(
             let mut text = header.join(",");
             text.push('\n');
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|c| yardstick_core::engine::csv_field(&c.plain())).collect();
+                let cells: Vec<String> = row.iter().map(|c| csv_quoted(c.plain())).collect();
                 text.push_str(&cells.join(","));
                 text.push('\n');
             }

@@ -172,6 +172,10 @@ fn score_csv_starts_with_the_contract_columns_and_neutralises_formulas() {
     assert!(rows.iter().all(|r| !r[1].starts_with('=')));
     let teams = rows.iter().filter(|r| r[7] == "team").count();
     assert!(teams >= 10, "team scorecards for leads and managers: {teams}");
+    // Negative numbers (a change) are numbers, not neutralised text.
+    let change = header.split(',').position(|h| h == "value:fcr_rate.change").unwrap();
+    assert!(rows.iter().any(|r| r[change].starts_with('-')), "some team's FCR fell");
+    assert!(rows.iter().all(|r| !r[change].starts_with('\'')));
     for r in &rows {
         assert_eq!(r[4], "1");
         if let Some((_, decimals)) = r[5].split_once('.') {

@@ -24,7 +24,7 @@ pub use template::*;
 
 use crate::data::NULL;
 use crate::diag::Diagnostic;
-use crate::engine::{Engine, MetricValue, Query, Rational, Subject, SubjectKinds};
+use crate::engine::{Engine, MetricValue, Query, Rational, ResultRow, Subject, SubjectKinds};
 use crate::metric::Catalogue;
 use crate::period::{Period, PeriodKind};
 use crate::schema::Source;
@@ -135,17 +135,48 @@ struct Person<'a> {
     leads: &'a [u32],
 }
 
-/// Scores every active person (and led team) for a month, quarter, half or year.
+/// Scores every active person (and led team) for a month, quarter, half or year: the
+/// metrics the templates need in one engine query, then [`score_values`].
 pub fn score(engine: &Engine, catalogue: &Catalogue, set: &TemplateSet, period: Period) -> Result<Scoring, Diagnostic> {
-    let cycle = match period.kind {
-        PeriodKind::Month => Cycle::Month,
-        PeriodKind::Quarter => Cycle::Quarter,
-        PeriodKind::Half => Cycle::Half,
-        PeriodKind::Year => Cycle::Year,
-        _ => {
-            return Err(Diagnostic::error("--period", 0, 0, format!("{period} is not a scorecard cycle"))
-                .fix("score a month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025)"));
-        }
+    let query = metric_query(set, period)?;
+    let rows = if query.metrics.is_empty() { Vec::new() } else { engine.compute(catalogue, &query)? };
+    Ok(score_values(engine, set, period, rows))
+}
+
+fn cycle_of(period: Period) -> Result<Cycle, Diagnostic> {
+    match period.kind {
+        PeriodKind::Month => Ok(Cycle::Month),
+        PeriodKind::Quarter => Ok(Cycle::Quarter),
+        PeriodKind::Half => Ok(Cycle::Half),
+        PeriodKind::Year => Ok(Cycle::Year),
+        _ => Err(Diagnostic::error("--period", 0, 0, format!("{period} is not a scorecard cycle"))
+            .fix("score a month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025)")),
+    }
+}
+
+/// The templates whose cycles include the period's kind.
+fn applicable(set: &TemplateSet, cycle: Cycle) -> Vec<usize> {
+    (0..set.templates.len()).filter(|&i| set.templates[i].cycles.contains(&cycle)).collect()
+}
+
+/// Every metric the templates read for a period, for persons and teams, as one query.
+pub fn metric_query(set: &TemplateSet, period: Period) -> Result<Query, Diagnostic> {
+    let cycle = cycle_of(period)?;
+    let mut metrics: Vec<String> = Vec::new();
+    for t in applicable(set, cycle) {
+        let template = &set.templates[t];
+        metrics.extend(template.items.iter().map(|i| i.metric.clone()));
+        metrics.extend(template.applies_to.when.iter().map(|w| w.metric.clone()));
+    }
+    metrics.sort();
+    metrics.dedup();
+    Ok(Query { metrics, periods: vec![period], subjects: SubjectKinds { person: true, team: true, org: false } })
+}
+
+/// Scores a period from the rows of [`metric_query`]'s query.
+pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Vec<ResultRow>) -> Scoring {
+    let Ok(cycle) = cycle_of(period) else {
+        return Scoring { period, cards: Vec::new(), unscored: Vec::new(), diagnostics: Vec::new() };
     };
     let data = engine.data;
     let tz = &engine.settings.tz;
@@ -180,9 +211,9 @@ pub fn score(engine: &Engine, catalogue: &Catalogue, set: &TemplateSet, period: 
     for person in &mut people {
         person.leads = &led[person.row as usize];
     }
-    let templates: Vec<usize> =
-        (0..set.templates.len()).filter(|&i| set.templates[i].cycles.contains(&cycle)).collect();
-    let values = metric_values(engine, catalogue, set, &templates, period)?;
+    let templates = applicable(set, cycle);
+    let values: HashMap<(Subject, String), MetricValue> =
+        rows.into_iter().map(|row| ((row.subject, row.metric.to_string()), row.value)).collect();
     let teams_table = data.table(Source::Teams);
     let mut diagnostics = Vec::new();
     let mut ties: HashMap<(usize, usize), usize> = HashMap::new();
@@ -268,32 +299,7 @@ pub fn score(engine: &Engine, catalogue: &Catalogue, set: &TemplateSet, period: 
     cards.extend(team_cards);
     let mut unscored: Vec<(String, usize)> = unscored.into_iter().collect();
     unscored.sort();
-    Ok(Scoring { period, cards, unscored, diagnostics })
-}
-
-/// Every metric the templates read, for persons and teams, in one engine query.
-fn metric_values(
-    engine: &Engine,
-    catalogue: &Catalogue,
-    set: &TemplateSet,
-    templates: &[usize],
-    period: Period,
-) -> Result<HashMap<(Subject, String), MetricValue>, Diagnostic> {
-    let mut metrics: Vec<String> = Vec::new();
-    for &t in templates {
-        let template = &set.templates[t];
-        metrics.extend(template.items.iter().map(|i| i.metric.clone()));
-        metrics.extend(template.applies_to.when.iter().map(|w| w.metric.clone()));
-    }
-    metrics.sort();
-    metrics.dedup();
-    if metrics.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let query =
-        Query { metrics, periods: vec![period], subjects: SubjectKinds { person: true, team: true, org: false } };
-    let rows = engine.compute(catalogue, &query)?;
-    Ok(rows.into_iter().map(|row| ((row.subject, row.metric.to_string()), row.value)).collect())
+    Scoring { period, cards, unscored, diagnostics }
 }
 
 /// The template for a person: the most specific that applies (people > teams > roles
