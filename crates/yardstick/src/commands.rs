@@ -123,32 +123,40 @@ pub fn generate(out: &Path, seed: u64, tickets: u64, year: i64) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// Checks each file by its kind. Metric files are read first, so templates given in the
+/// same call may use the metrics they define.
 pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
     let mut failed = false;
+    let mut texts = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path.display().to_string();
-        let diags: Vec<Diagnostic> = if text.contains("[[template]]") {
-            let catalogue = Catalogue::builtin();
-            let mut set = yardstick_core::scorecard::TemplateSet::default();
-            set.add_file(&name, &text, &catalogue)
-        } else if text.contains("[[metric]]") {
-            let mut catalogue = Catalogue::builtin();
-            catalogue.add_file(&name, &text, &yardstick_core::metric::check_params())
-        } else if text.contains("[[year]]") {
-            let mut h = yardstick_core::calendar::HolidayCalendar::default();
-            h.add_file(&name, &text).err().unwrap_or_default()
-        } else {
-            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let read = |rel: &str| std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string());
-            Settings::from_toml(&name, &text, &read).err().unwrap_or_default()
-        };
+        texts.push((path, path.display().to_string(), text));
+    }
+    let mut catalogue = Catalogue::builtin();
+    let mut report = |name: &str, diags: Vec<Diagnostic>| {
         print_diagnostics(&diags, 200);
         if diags.iter().any(Diagnostic::is_error) {
             failed = true;
         } else {
             println!("ok: {name}");
         }
+    };
+    for (_, name, text) in texts.iter().filter(|(_, _, t)| t.contains("[[metric]]")) {
+        report(name, catalogue.add_file(name, text, &yardstick_core::metric::check_params()));
+    }
+    for (path, name, text) in texts.iter().filter(|(_, _, t)| !t.contains("[[metric]]")) {
+        let diags: Vec<Diagnostic> = if text.contains("[[template]]") {
+            let mut set = yardstick_core::scorecard::TemplateSet::default();
+            set.add_file(name, text, &catalogue)
+        } else if text.contains("[[year]]") {
+            let mut h = yardstick_core::calendar::HolidayCalendar::default();
+            h.add_file(name, text).err().unwrap_or_default()
+        } else {
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let read = |rel: &str| std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string());
+            Settings::from_toml(name, text, &read).err().unwrap_or_default()
+        };
+        report(name, diags);
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

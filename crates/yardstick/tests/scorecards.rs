@@ -341,5 +341,16 @@ target = 0.7
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("bad.toml:13:10"), "{err}");
+    // A template may use a metric from a metric file checked in the same call.
+    let metrics = "[[metric]]\nid = \"phone_share\"\nname_zh = \"电话占比\"\nname_en = \"Phone share\"\nsource = \"tickets\"\nanchor = \"created_at\"\nattribution = \"agent_id\"\naggregate = \"ratio\"\nnumerator = \"channel = 'phone'\"\nhigher_is_better = true\n";
+    std::fs::write(dir.join("my-metrics.toml"), metrics).unwrap();
+    std::fs::write(dir.join("phone.toml"), template.replace("fcr_rate", "phone_share")).unwrap();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let (out, err, code) = yardstick(&["check", &path("phone.toml"), &path("my-metrics.toml")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: ") && out.contains("phone.toml"), "{out}");
+    let (_, err, code) = yardstick(&["check", &path("phone.toml")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("phone.toml:9:10: error: unknown metric `phone_share`"), "{err}");
     let _ = Path::new("");
 }
