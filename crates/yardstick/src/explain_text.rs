@@ -78,6 +78,13 @@ pub fn render(doc: &Value, period: Period, only: Option<&str>, template: &Templa
             }
         }
         line(value);
+        if !item["change"].is_null() {
+            line(format!(
+                "   环比 change: this period - {} = {}",
+                s(&item["change"]["previous_period"]),
+                s(&item["change"]["arithmetic"])
+            ));
+        }
         if let Some(records) = item["records"].as_array() {
             // A formula (complaint_rate) lists the records of each operand apart.
             let mut operands: Vec<String> = Vec::new();

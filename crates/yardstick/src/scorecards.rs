@@ -571,7 +571,14 @@ pub fn explain(
             item_records(&engine, &configured.catalogue, card, it, period)
         })
         .collect::<Result<_>>()?;
-    let doc = card_json(&names, set, card, Some(&records));
+    let mut doc = card_json(&names, set, card, Some(&records));
+    for (k, it) in template.items.iter().enumerate() {
+        if let Some(base) = it.metric.strip_suffix(".change")
+            && let Some(subject) = item_subject(card, it)
+        {
+            doc["items"][k]["change"] = change_json(&engine, &configured.catalogue, base, subject, period)?;
+        }
+    }
     let text = match format {
         ExplainFormat::Json => {
             let mut t = serde_json::to_string_pretty(&json!({ "period": period.to_string(), "scorecard": doc }))?;
@@ -584,6 +591,50 @@ pub fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whose records an item reads: the person, the team they lead, or the team of a team card.
+fn item_subject(card: &Scorecard, item: &Item) -> Option<Subject> {
+    match (card.scored, item.of) {
+        (Scored::Person(p), Of::Person) => Some(Subject::Person(p)),
+        (Scored::Person(_), Of::Team) => card.led_team.map(Subject::Team),
+        (Scored::Team(t), _) => Some(Subject::Team(t)),
+    }
+}
+
+/// A `.change` item's two values: this period's and the previous one's.
+fn change_json(
+    engine: &Engine,
+    catalogue: &yardstick_core::metric::Catalogue,
+    base: &str,
+    subject: Subject,
+    period: Period,
+) -> Result<Value> {
+    let previous = period.previous();
+    let query = yardstick_core::engine::Query {
+        metrics: vec![base.to_string()],
+        periods: vec![period, previous],
+        subjects: yardstick_core::engine::SubjectKinds { person: true, team: true, org: false },
+    };
+    let rows = engine.compute(catalogue, &query).map_err(|d| report(&[d]))?;
+    let value = |p: Period| rows.iter().find(|r| r.period == p && r.subject == subject).and_then(|r| r.value.value);
+    let (now, before) = (value(period), value(previous));
+    Ok(json!({
+        "metric": base,
+        "value": num(now, 6),
+        "previous_period": previous.to_string(),
+        "previous_value": num(before, 6),
+        "arithmetic": match (now, before) {
+            // The difference of the exact values, as the engine publishes it.
+            (Some(a), Some(b)) => format!(
+                "{} - {} = {}",
+                a.format6(),
+                b.format6(),
+                a.checked_sub(b).map_or(String::new(), |c| c.format6())
+            ),
+            _ => "one of the two periods has no value → no change".to_string(),
+        },
+    }))
+}
+
 /// The records behind an item's value: counted (with what each adds) and excluded (why).
 fn item_records(
     engine: &Engine,
@@ -592,14 +643,7 @@ fn item_records(
     item: &Item,
     period: Period,
 ) -> Result<Value> {
-    let subject = match (card.scored, item.of) {
-        (Scored::Person(p), Of::Person) => Subject::Person(p),
-        (Scored::Person(_), Of::Team) => match card.led_team {
-            Some(t) => Subject::Team(t),
-            None => return Ok(Value::Null),
-        },
-        (Scored::Team(t), _) => Subject::Team(t),
-    };
+    let Some(subject) = item_subject(card, item) else { return Ok(Value::Null) };
     let base = item.metric.strip_suffix(".change").or(item.metric.strip_suffix(".attainment")).unwrap_or(&item.metric);
     let explanations = engine.records(catalogue, base, subject, period).map_err(|d| report(&[d]))?;
     let mut out = Vec::new();

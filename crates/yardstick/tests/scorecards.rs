@@ -232,6 +232,12 @@ fn explain_gives_the_chain_from_records_to_bonus() {
         yardstick(&["explain", "--data", d_arg, "--period", "2025-11", "--person", &person, "--item", "csat_rate"]);
     assert_eq!(code, 0);
     assert!(one.contains("(csat_rate)") && !one.contains("(fcr_rate)"), "{one}");
+    // A team lead: team items, with a change shown as its two values.
+    let lead = csv.lines().skip(1).find(|l| l.contains(",team_lead,")).unwrap().split(',').next().unwrap().to_string();
+    let (text, err, code) = yardstick(&["explain", "--data", d_arg, "--period", "2025-11", "--person", &lead]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("(fcr_rate.change) — 所带团队 of the team led"), "{text}");
+    assert!(text.contains("环比 change: this period - 2025-10 = 0."), "{text}");
     let (_, err, code) = yardstick(&["explain", "--data", d_arg, "--period", "2025-11", "--person", "NOBODY"]);
     assert_eq!(code, 2);
     assert!(err.contains("no person `NOBODY` in people.csv"), "{err}");

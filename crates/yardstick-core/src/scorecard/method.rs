@@ -57,8 +57,10 @@ pub(crate) fn div(a: Rational, b: Rational) -> Rational {
     a.checked_div(b).unwrap_or_else(|| approx(a.to_f64() / b.to_f64()))
 }
 
+/// A number in arithmetic text; negative ones in parentheses (`0.01 - (-0.03)`).
 fn n(x: Rational) -> String {
-    x.format6()
+    let text = x.format6();
+    if text.starts_with('-') { format!("({text})") } else { text }
 }
 
 /// Scores a value by the item's method.
