@@ -75,43 +75,86 @@ pub struct ExistsIndex {
 }
 
 impl ExistsIndex {
-    /// Groups the rows of `table` by `key_field` (counting sort), each group by `time_field`.
-    /// Rows with a null key, or a null time when there is a time field, can never match.
+    /// Groups the rows of `table` by `key_field`, each group by `time_field`. Rows with a
+    /// null key, or a null time when there is a time field, can never match.
+    ///
+    /// Keys are spread over up to 256 buckets by their high bits first (sequential writes,
+    /// in parallel by chunks of rows), then each bucket — a key range small enough for the
+    /// cache — is counting-sorted by key and each group sorted by time, buckets in parallel.
     pub fn build(table: &Table, key_field: u16, time_field: Option<u16>) -> ExistsIndex {
+        use rayon::prelude::*;
         let n = table.len();
-        let keys: Vec<i64> = (0..n).map(|r| table.int(key_field as usize, r)).collect();
+        let keys: Vec<i64> = (0..n).into_par_iter().map(|r| table.int(key_field as usize, r)).collect();
         let times: Vec<i64> = match time_field {
-            Some(f) => (0..n).map(|r| table.int(f as usize, r)).collect(),
+            Some(f) => (0..n).into_par_iter().map(|r| table.int(f as usize, r)).collect(),
             None => vec![0; n],
         };
-        let n_keys = keys.iter().filter(|&&k| k != NULL).max().map_or(0, |&k| k as usize + 1);
-        let mut offsets = vec![0u32; n_keys + 1];
         let usable = |r: usize| keys[r] != NULL && keys[r] >= 0 && times[r] != NULL;
-        for r in 0..n {
-            if usable(r) {
-                offsets[keys[r] as usize + 1] += 1;
-            }
+        let n_keys = keys.par_iter().filter(|&&k| k != NULL && k >= 0).max().map_or(0, |&k| k as usize + 1);
+        let bits = usize::BITS - n_keys.leading_zeros();
+        let shift = bits.saturating_sub(8);
+        let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
+        // (row, key within its bucket, time) per bucket per chunk, in row order: later passes
+        // read them sequentially instead of looking keys and times up by row.
+        const CHUNK: usize = 1 << 16;
+        let staged: Vec<Vec<Vec<(u32, u32, i64)>>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut local = vec![Vec::new(); n_buckets];
+                for r in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    if usable(r) {
+                        let k = keys[r] as usize;
+                        local[k >> shift].push((r as u32, (k & ((1 << shift) - 1)) as u32, times[r]));
+                    }
+                }
+                local
+            })
+            .collect();
+        drop(keys);
+        // Each bucket: counting sort by key, then each group by (time, row).
+        let buckets: Vec<(Vec<u32>, Vec<i64>, Vec<u32>)> = (0..n_buckets)
+            .into_par_iter()
+            .map(|b| {
+                let n_local = (1usize << shift).min(n_keys - (b << shift));
+                let mut counts = vec![0u32; n_local + 1];
+                for chunk in &staged {
+                    for &(_, k, _) in &chunk[b] {
+                        counts[k as usize + 1] += 1;
+                    }
+                }
+                for k in 0..n_local {
+                    counts[k + 1] += counts[k];
+                }
+                let mut fill = counts.clone();
+                let mut sorted = vec![(0i64, 0u32); counts[n_local] as usize];
+                for chunk in &staged {
+                    for &(r, k, t) in &chunk[b] {
+                        sorted[fill[k as usize] as usize] = (t, r);
+                        fill[k as usize] += 1;
+                    }
+                }
+                for k in 0..n_local {
+                    let group = &mut sorted[counts[k] as usize..counts[k + 1] as usize];
+                    if group.len() > 1 {
+                        group.sort_unstable();
+                    }
+                }
+                let rows = sorted.iter().map(|&(_, r)| r).collect();
+                let sorted_times = sorted.iter().map(|&(t, _)| t).collect();
+                (rows, sorted_times, counts)
+            })
+            .collect();
+        let total: usize = buckets.iter().map(|(rows, _, _)| rows.len()).sum();
+        let mut offsets = Vec::with_capacity(n_keys + 1);
+        let mut rows = Vec::with_capacity(total);
+        let mut sorted_times = Vec::with_capacity(total);
+        for (bucket_rows, bucket_times, counts) in buckets {
+            let base = rows.len() as u32;
+            offsets.extend(counts[..counts.len() - 1].iter().map(|&c| base + c));
+            rows.extend_from_slice(&bucket_rows);
+            sorted_times.extend_from_slice(&bucket_times);
         }
-        for k in 0..n_keys {
-            offsets[k + 1] += offsets[k];
-        }
-        let mut fill = offsets.clone();
-        let total = offsets[n_keys] as usize;
-        let mut rows = vec![0u32; total];
-        for r in 0..n {
-            if usable(r) {
-                let k = keys[r] as usize;
-                rows[fill[k] as usize] = r as u32;
-                fill[k] += 1;
-            }
-        }
-        for k in 0..n_keys {
-            let group = &mut rows[offsets[k] as usize..offsets[k + 1] as usize];
-            if group.len() > 1 {
-                group.sort_unstable_by_key(|&r| (times[r as usize], r));
-            }
-        }
-        let sorted_times = rows.iter().map(|&r| times[r as usize]).collect();
+        offsets.push(rows.len() as u32);
         ExistsIndex { offsets, rows, times: sorted_times }
     }
 
