@@ -17,6 +17,10 @@ use rayon::prelude::*;
 
 pub use rng::Rng;
 
+/// Changes whenever the same seed would give different data, so that cached data sets
+/// (the demo's, the benchmark's) are generated again.
+pub const GENERATOR_VERSION: u32 = 2;
+
 /// What was generated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {

@@ -74,7 +74,7 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
     for &n in sizes {
         let data_dir = dir.join(format!("{n}"));
         let marker = data_dir.join(".yardstick-bench");
-        let wanted = format!("seed=7 tickets={n} year=2025");
+        let wanted = format!("seed=7 tickets={n} year=2025 generator={}", yardstick_demo::GENERATOR_VERSION);
         if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
             eprintln!("generating {n} tickets in {} …", data_dir.display());
             let started = Instant::now();

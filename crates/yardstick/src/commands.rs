@@ -207,7 +207,7 @@ pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: O
 /// Generates the demo organisation (once) and prints its key figures for December.
 pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
     let marker = out.join(".yardstick-demo");
-    let wanted = format!("seed=42 tickets={tickets} year=2025");
+    let wanted = format!("seed=42 tickets={tickets} year=2025 generator={}", yardstick_demo::GENERATOR_VERSION);
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
         generate(out, 42, tickets, 2025)?;
         std::fs::write(&marker, &wanted)?;
