@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use yardstick_core::engine::explain::RecordStatus;
-use yardstick_core::engine::{Engine, Rational, Subject};
+use yardstick_core::engine::{Engine, Rational, Subject, csv_quote, neutralise};
 use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
 use yardstick_core::schema::Source;
 use yardstick_core::scorecard::read::DIMENSIONS;
@@ -60,18 +60,6 @@ impl Cell {
             Cell::Empty => String::new(),
         }
     }
-}
-
-/// Text beginning with `= + - @` (or a tab or carriage return) gets a leading `'`, so that
-/// no spreadsheet runs it as a formula.
-pub fn neutralise(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
-}
-
-/// A CSV field: quoted when it holds a comma, quote or line break (text is already
-/// neutralised by [`Cell::plain`]; numbers, negative ones included, stay numbers).
-fn csv_quoted(s: String) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 /// Looks up names of people and teams.
@@ -234,7 +222,7 @@ pub fn score(
             let mut text = header.join(",");
             text.push('\n');
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|c| csv_quoted(c.plain())).collect();
+                let cells: Vec<String> = row.iter().map(|c| csv_quote(c.plain())).collect();
                 text.push_str(&cells.join(","));
                 text.push('\n');
             }

@@ -10,7 +10,9 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use yardstick_core::engine::Rational;
 use yardstick_core::scorecard::{Group, Scorecard, Scored, Scoring, TemplateSet};
 
-use crate::scorecards::{Cell, Names, neutralise, sheet};
+use yardstick_core::engine::neutralise;
+
+use crate::scorecards::{Cell, Names, sheet};
 
 fn zh_header(key: &str, set: &TemplateSet) -> String {
     let item_name = |m: &str| {

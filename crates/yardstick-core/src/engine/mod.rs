@@ -350,7 +350,17 @@ pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
 
 /// Quotes a CSV field when needed, and neutralises text a spreadsheet would execute.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    csv_quote(neutralise(s))
+}
+
+/// Text beginning with `= + - @` (or a tab or carriage return) gets a leading `'`, so that
+/// no spreadsheet runs it as a formula. For text only: a negative number stays a number.
+pub fn neutralise(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_quote(s: String) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 

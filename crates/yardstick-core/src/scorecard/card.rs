@@ -2,7 +2,7 @@
 //! peak-season blending), score, weight and contribution, the vetoes, the total and the
 //! dimension subtotals.
 
-use super::method::{Rule, SCORE_PLACES, Scored, add, div, mul, r, score, sub};
+use super::method::{Rule, SCORE_PLACES, Scored, add, div, mul, r, score};
 use super::template::{Item, Missing, Of, Template, VetoEffect};
 use crate::engine::{MetricValue, Rational};
 use crate::period::Period;
@@ -261,9 +261,4 @@ pub fn veto_effects<'a>(items: &[ItemResult], template: &'a Template) -> (bool, 
         }
     }
     (zero, caps)
-}
-
-/// `used − value` when a value was shrunk, for display.
-pub fn shrink_shift(s: &Shrunk) -> Rational {
-    sub(s.result, s.own)
 }

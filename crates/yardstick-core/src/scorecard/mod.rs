@@ -126,6 +126,16 @@ pub struct Scoring {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The engine's values by metric id, then subject.
+#[derive(Default)]
+struct Values(HashMap<String, HashMap<Subject, MetricValue>>);
+
+impl Values {
+    fn get(&self, metric: &str, subject: Subject) -> Option<MetricValue> {
+        self.0.get(metric)?.get(&subject).copied()
+    }
+}
+
 struct Person<'a> {
     row: u32,
     id: String,
@@ -212,13 +222,17 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
         person.leads = &led[person.row as usize];
     }
     let templates = applicable(set, cycle);
-    let values: HashMap<(Subject, String), MetricValue> =
-        rows.into_iter().map(|row| ((row.subject, row.metric.to_string()), row.value)).collect();
+    let mut values = Values::default();
+    for row in rows {
+        values.0.entry(row.metric.to_string()).or_default().insert(row.subject, row.value);
+    }
     let teams_table = data.table(Source::Teams);
     let mut diagnostics = Vec::new();
     let mut ties: HashMap<(usize, usize), usize> = HashMap::new();
     let mut unscored: HashMap<String, usize> = HashMap::new();
     let mut cards = Vec::new();
+    // The role and id of each person card, in card order.
+    let (mut roles, mut ids): (Vec<Option<&str>>, Vec<String>) = (Vec::new(), Vec::new());
     let mut team_cards = Vec::new();
     people.sort_by(|a, b| a.id.cmp(&b.id));
     for person in &people {
@@ -228,24 +242,17 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
             continue;
         };
         let template = &set.templates[t];
-        let own_team_value = |metric: &str| {
-            person.team.and_then(|team| values.get(&(Subject::Team(team), metric.to_string()))).and_then(|v| v.value)
-        };
         let items = template
             .items
             .iter()
             .map(|item| {
                 let value = match item.of {
-                    Of::Person => values.get(&(Subject::Person(person.row), item.metric.clone())).copied(),
-                    Of::Team => person
-                        .leads
-                        .first()
-                        .and_then(|&t| values.get(&(Subject::Team(t), item.metric.clone())))
-                        .copied(),
+                    Of::Person => values.get(&item.metric, Subject::Person(person.row)),
+                    Of::Team => person.leads.first().and_then(|&t| values.get(&item.metric, Subject::Team(t))),
                 };
                 let input = card::ItemInput {
                     value,
-                    team_value: own_team_value(&item.metric),
+                    team_value: person.team.and_then(|t| values.get(&item.metric, Subject::Team(t))?.value),
                     leads_no_team: item.of == Of::Team && person.leads.is_empty(),
                 };
                 card::item_result(item, template, period, input)
@@ -254,13 +261,15 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
         let mut card = assemble(Scored::Person(person.row), person.team, t, template, items);
         card.led_team = person.leads.first().copied();
         cards.push(card);
+        roles.push(Some(person.role.as_str()));
+        ids.push(person.id.clone());
         if template.team_scorecard {
             for &team in person.leads {
                 let items = template
                     .items
                     .iter()
                     .map(|item| {
-                        let value = values.get(&(Subject::Team(team), item.metric.clone())).copied();
+                        let value = values.get(&item.metric, Subject::Team(team));
                         card::item_result(item, template, period, card::ItemInput { value, ..Default::default() })
                     })
                     .collect();
@@ -285,12 +294,6 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
         );
     }
     team_cards.sort_by_key(|c| teams_table.key_text(c.team.unwrap_or(0) as usize));
-    let person_of = |c: &Scorecard| match c.scored {
-        Scored::Person(p) => people.iter().position(|x| x.row == p),
-        Scored::Team(_) => None,
-    };
-    let roles: Vec<Option<&str>> = cards.iter().map(|c| person_of(c).map(|i| people[i].role.as_str())).collect();
-    let ids: Vec<String> = cards.iter().map(|c| person_of(c).map_or(String::new(), |i| people[i].id.clone())).collect();
     grade_and_rank(&mut cards, set, &roles, &ids, false);
     let team_ids: Vec<String> = team_cards.iter().map(|c| teams_table.key_text(c.team.unwrap_or(0) as usize)).collect();
     let no_roles = vec![None; team_cards.len()];
@@ -309,7 +312,7 @@ fn choose_template(
     templates: &[usize],
     person: &Person,
     engine: &Engine,
-    values: &HashMap<(Subject, String), MetricValue>,
+    values: &Values,
     ties: &mut HashMap<(usize, usize), usize>,
 ) -> Option<usize> {
     let teams = engine.data.table(Source::Teams);
@@ -331,7 +334,7 @@ fn choose_template(
             continue;
         };
         if let Some(w) = &a.when {
-            let value = values.get(&(Subject::Person(person.row), w.metric.clone())).and_then(|v| v.value);
+            let value = values.get(&w.metric, Subject::Person(person.row)).and_then(|v| v.value);
             if !value.is_some_and(|v| w.op.holds(v, w.bound)) {
                 continue;
             }
