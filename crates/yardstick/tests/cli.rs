@@ -2,29 +2,11 @@
 //! CSV contract), the calendar, checks, drill-down; determinism of the generator and of
 //! results under shuffled input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn yardstick(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_yardstick")).args(args).output().expect("run yardstick");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
+use std::path::Path;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("yardstick-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn generate(dir: &Path, tickets: &str, seed: &str) {
-    let (_, err, code) = yardstick(&["generate", "--out", dir.to_str().unwrap(), "--tickets", tickets, "--seed", seed]);
-    assert_eq!(code, 0, "{err}");
-}
+use common::{generate, temp_dir, yardstick};
 
 #[test]
 fn metrics_follow_the_csv_contract() {

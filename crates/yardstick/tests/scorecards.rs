@@ -2,34 +2,20 @@
 //! contract, totals a reviewer can redo from the printed numbers, the explanation chain,
 //! the XLSX workbook (numbers as numbers, formulas neutralised), user templates.
 
+mod common;
+
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+
+use common::{generate, temp_dir, yardstick};
 
 use serde_json::Value;
 use yardstick_core::engine::Rational;
 
-fn yardstick(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_yardstick")).args(args).output().expect("run yardstick");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("yardstick-score-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Generated data with the first agent renamed to a formula, as a hostile export might.
 fn data(name: &str) -> PathBuf {
     let dir = temp_dir(name);
-    let (_, err, code) = yardstick(&["generate", "--out", dir.to_str().unwrap(), "--tickets", "40000", "--seed", "9"]);
-    assert_eq!(code, 0, "{err}");
+    generate(&dir, "40000", "9");
     let people = std::fs::read_to_string(dir.join("people.csv")).unwrap();
     let mut lines: Vec<String> = people.lines().map(str::to_string).collect();
     let k = lines.iter().position(|l| l.contains(",agent,")).unwrap();
@@ -38,6 +24,13 @@ fn data(name: &str) -> PathBuf {
     lines[k] = cells.join(",");
     std::fs::write(dir.join("people.csv"), lines.join("\n") + "\n").unwrap();
     dir
+}
+
+/// `yardstick score --data DIR --period PERIOD` with more arguments.
+fn score(dir: &std::path::Path, period: &str, more: &[&str]) -> (String, String, i32) {
+    let mut args = vec!["score", "--data", dir.to_str().unwrap(), "--period", period];
+    args.extend_from_slice(more);
+    yardstick(&args)
 }
 
 fn d(v: &Value) -> Option<Rational> {
@@ -110,8 +103,7 @@ fn recompute(item: &Value) -> Option<Rational> {
 #[test]
 fn every_total_can_be_redone_from_the_printed_numbers() {
     let dir = data("redo");
-    let (out, err, code) =
-        yardstick(&["score", "--data", dir.to_str().unwrap(), "--period", "2025-11", "--format", "json"]);
+    let (out, err, code) = score(&dir, "2025-11", &["--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
     let cards = doc["scorecards"].as_array().unwrap();
@@ -160,8 +152,7 @@ fn every_total_can_be_redone_from_the_printed_numbers() {
 #[test]
 fn score_csv_starts_with_the_contract_columns_and_neutralises_formulas() {
     let dir = data("csv");
-    let (out, err, code) =
-        yardstick(&["score", "--data", dir.to_str().unwrap(), "--period", "2025-Q2", "--format", "csv"]);
+    let (out, err, code) = score(&dir, "2025-Q2", &["--format", "csv"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("no scorecard template applies to: 1 admin, 4 auditor, 2 hr"), "{err}");
     let mut lines = out.lines();
@@ -183,7 +174,7 @@ fn score_csv_starts_with_the_contract_columns_and_neutralises_formulas() {
         }
     }
     // Weeks are not a scorecard cycle.
-    let (_, err, code) = yardstick(&["score", "--data", dir.to_str().unwrap(), "--period", "2025-W10"]);
+    let (_, err, code) = score(&dir, "2025-W10", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("2025-W10 is not a scorecard cycle"), "{err}");
 }
@@ -192,7 +183,7 @@ fn score_csv_starts_with_the_contract_columns_and_neutralises_formulas() {
 fn explain_gives_the_chain_from_records_to_bonus() {
     let dir = data("explain");
     let d_arg = dir.to_str().unwrap();
-    let (csv, _, _) = yardstick(&["score", "--data", d_arg, "--period", "2025-11", "--format", "csv"]);
+    let (csv, _, _) = score(&dir, "2025-11", &["--format", "csv"]);
     let person = csv.lines().skip(1).find(|l| l.contains(",agent,")).unwrap().split(',').next().unwrap().to_string();
     let (text, err, code) = yardstick(&["explain", "--data", d_arg, "--period", "2025-11", "--person", &person]);
     assert_eq!(code, 0, "{err}");
@@ -215,9 +206,9 @@ fn explain_gives_the_chain_from_records_to_bonus() {
         yardstick(&["explain", "--data", d_arg, "--period", "2025-11", "--person", &person, "--format", "json"]);
     assert_eq!(code, 0);
     let explained: Value = serde_json::from_str(&json).unwrap();
-    let (all, _, _) = yardstick(&["score", "--data", d_arg, "--period", "2025-11", "--format", "json"]);
+    let (all, _, _) = score(&dir, "2025-11", &["--format", "json"]);
     let all: Value = serde_json::from_str(&all).unwrap();
-    let mut card =
+    let card =
         all["scorecards"].as_array().unwrap().iter().find(|c| c["person_id"] == person.as_str()).unwrap().clone();
     let mut with_records = explained["scorecard"].clone();
     let records = with_records["items"][0]["records"].as_array().unwrap().clone();
@@ -225,7 +216,6 @@ fn explain_gives_the_chain_from_records_to_bonus() {
     for item in with_records["items"].as_array_mut().unwrap() {
         item.as_object_mut().unwrap().remove("records");
     }
-    card.as_object_mut().unwrap();
     assert_eq!(with_records, card);
     // One item: all of its records.
     let (one, _, code) =
@@ -247,17 +237,7 @@ fn explain_gives_the_chain_from_records_to_bonus() {
 fn xlsx_has_a_sheet_per_team_with_numbers_as_numbers() {
     let dir = data("xlsx");
     let file = dir.join("scores.xlsx");
-    let (_, err, code) = yardstick(&[
-        "score",
-        "--data",
-        dir.to_str().unwrap(),
-        "--period",
-        "2025-11",
-        "--format",
-        "xlsx",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let (_, err, code) = score(&dir, "2025-11", &["--format", "xlsx", "--out", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&file).unwrap()).unwrap();
     let read = |zip: &mut zip::ZipArchive<std::fs::File>, name: &str| {
@@ -301,17 +281,7 @@ method = "pass_fail"
 target = 0.7
 "#;
     std::fs::write(dir.join("cards.toml"), template).unwrap();
-    let (out, err, code) = yardstick(&[
-        "score",
-        "--data",
-        dir.to_str().unwrap(),
-        "--period",
-        "2025-11",
-        "--format",
-        "csv",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let (out, err, code) = score(&dir, "2025-11", &["--format", "csv", "--config", config.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let agents: Vec<&str> = out.lines().filter(|l| l.contains(",agent,7,")).collect();
     assert!(!agents.is_empty());
@@ -325,26 +295,10 @@ target = 0.7
     let (_, err, code) = yardstick(&["check", dir.join("bad.toml").to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("bad.toml:13:10: error: target 70 is outside 0..1, but `fcr_rate` is a rate"), "{err}");
-    let (_, err, code) = yardstick(&[
-        "score",
-        "--data",
-        dir.to_str().unwrap(),
-        "--period",
-        "2025-11",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let (_, err, code) = score(&dir, "2025-11", &["--config", config.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     std::fs::write(&config, "[scorecards]\nfiles = [\"bad.toml\"]\n").unwrap();
-    let (_, err, code) = yardstick(&[
-        "score",
-        "--data",
-        dir.to_str().unwrap(),
-        "--period",
-        "2025-11",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let (_, err, code) = score(&dir, "2025-11", &["--config", config.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("bad.toml:13:10"), "{err}");
     // A template may use a metric from a metric file checked in the same call.
@@ -358,5 +312,4 @@ target = 0.7
     let (_, err, code) = yardstick(&["check", &path("phone.toml")]);
     assert_eq!(code, 1);
     assert!(err.contains("phone.toml:9:10: error: unknown metric `phone_share`"), "{err}");
-    let _ = Path::new("");
 }

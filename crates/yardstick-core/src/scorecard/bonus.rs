@@ -85,10 +85,7 @@ pub fn split_pool(pool: Rational, totals: &[Rational], ids: &[&str]) -> Vec<Rati
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(t: &str) -> Rational {
-        Rational::parse_decimal(t).unwrap()
-    }
+    use crate::scorecard::tests::d;
 
     #[test]
     fn each_whole_point_above_target_adds_the_percent() {

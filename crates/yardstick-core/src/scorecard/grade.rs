@@ -84,10 +84,7 @@ pub fn competition_ranks(totals: &[Rational]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(t: &str) -> Rational {
-        Rational::parse_decimal(t).unwrap()
-    }
+    use crate::scorecard::tests::d;
 
     #[test]
     fn bands_take_the_first_minimum_reached() {
