@@ -2,8 +2,10 @@
 //! The binary: commands, configuration, output formats.
 
 mod bench;
+mod card_json;
 mod commands;
 mod config;
+mod explain;
 mod explain_text;
 mod output;
 mod scorecards;
@@ -104,7 +106,7 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
-        format: scorecards::ExplainFormat,
+        format: explain::ExplainFormat,
     },
     /// Print the business calendar: date,workday,holiday.
     Calendar {
@@ -181,7 +183,7 @@ fn main() -> ExitCode {
         Command::Score { data, period, config, tz, format, out } => {
             scorecards::score(&data, &period, config.as_deref(), tz.as_deref(), format, out.as_deref())
         }
-        Command::Explain { data, period, person, team, item, config, format } => scorecards::explain(
+        Command::Explain { data, period, person, team, item, config, format } => explain::explain(
             &data,
             &period,
             person.as_deref(),

@@ -11,6 +11,7 @@ pub mod explain;
 mod finalize;
 mod formula;
 mod live;
+mod percentile;
 mod plan;
 mod rows;
 mod scan;
