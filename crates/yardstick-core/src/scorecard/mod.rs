@@ -298,7 +298,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
     let team_ids: Vec<String> = team_cards.iter().map(|c| teams_table.key_text(c.team.unwrap_or(0) as usize)).collect();
     let no_roles = vec![None; team_cards.len()];
     grade_and_rank(&mut team_cards, set, &no_roles, &team_ids, true);
-    pay(&mut cards, set, &ids);
+    pay(&mut cards, set, &roles, &ids);
     cards.extend(team_cards);
     let mut unscored: Vec<(String, usize)> = unscored.into_iter().collect();
     unscored.sort();
@@ -388,15 +388,20 @@ fn assemble(scored: Scored, team: Option<u32>, t: usize, template: &Template, mu
     }
 }
 
+/// Which group of `g` a person card belongs to (its team at period end, its role, or the
+/// one organisation).
+fn group_key(c: &Scorecard, role: Option<&str>, g: Group) -> String {
+    match g {
+        Group::Team => c.team.map_or("-".to_string(), |t| t.to_string()),
+        Group::Role => role.unwrap_or("").to_string(),
+        Group::Org => String::new(),
+    }
+}
+
 /// Grades (bands or forced distribution, then veto caps) and competition ranks.
 fn grade_and_rank(cards: &mut [Scorecard], set: &TemplateSet, roles: &[Option<&str>], ids: &[String], teams: bool) {
-    let group_key = |c: &Scorecard, i: usize, g: Group| -> String {
-        match g {
-            Group::Team if !teams => c.team.map_or("-".to_string(), |t| t.to_string()),
-            Group::Role if !teams => roles[i].unwrap_or("").to_string(),
-            _ => String::new(),
-        }
-    };
+    // Team scorecards are compared among the team cards of their template only.
+    let group_key = |c: &Scorecard, i: usize, g: Group| if teams { String::new() } else { group_key(c, roles[i], g) };
     // Grades.
     let mut forced_groups: HashMap<(usize, String), Vec<usize>> = HashMap::new();
     for (i, c) in cards.iter_mut().enumerate() {
@@ -404,7 +409,7 @@ fn grade_and_rank(cards: &mut [Scorecard], set: &TemplateSet, roles: &[Option<&s
         match &set.templates[c.template].grades.scheme {
             GradeScheme::Bands(bands) => c.grade = Some(grade::band(bands, total)),
             GradeScheme::Forced { group, .. } => {
-                let key = if teams { String::new() } else { group_key(c, i, *group) };
+                let key = group_key(c, i, *group);
                 forced_groups.entry((c.template, key)).or_default().push(i);
             }
         }
@@ -468,7 +473,7 @@ fn grade_and_rank(cards: &mut [Scorecard], set: &TemplateSet, roles: &[Option<&s
 }
 
 /// Bonuses of person scorecards.
-fn pay(cards: &mut [Scorecard], set: &TemplateSet, ids: &[String]) {
+fn pay(cards: &mut [Scorecard], set: &TemplateSet, roles: &[Option<&str>], ids: &[String]) {
     let mut pools: HashMap<(usize, String), Vec<usize>> = HashMap::new();
     for (i, c) in cards.iter_mut().enumerate() {
         let template = &set.templates[c.template];
@@ -496,11 +501,7 @@ fn pay(cards: &mut [Scorecard], set: &TemplateSet, ids: &[String]) {
                 if c.total.is_none() {
                     continue;
                 }
-                let key = match group {
-                    Group::Team => c.team.map_or("-".into(), |t| t.to_string()),
-                    _ => String::new(),
-                };
-                pools.entry((c.template, key)).or_default().push(i);
+                pools.entry((c.template, group_key(c, roles[i], *group))).or_default().push(i);
             }
         }
     }
