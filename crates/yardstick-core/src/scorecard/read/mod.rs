@@ -14,6 +14,7 @@ mod parts;
 use super::template::*;
 use crate::diag::{Diagnostic, parse_toml};
 use crate::engine::Rational;
+use crate::lang::ast::Expr;
 use crate::metric::{Aggregate, Catalogue, MetricDef, MetricKind};
 
 pub const DIMENSIONS: &[&str] =
@@ -270,13 +271,15 @@ impl Reader<'_> {
                 (d, Some(label))
             }
         };
+        // A formula `ratio(a, b)` is a rate and carries its denominator as the sample.
+        let formula_ratio = |w: &crate::metric::Written| matches!(&w.expr, Expr::Call(name, ..) if name == "ratio");
         let is_ratio = match &def.kind {
             MetricKind::Records(r) => matches!(r.aggregate, Aggregate::Ratio { scale: 1, .. }),
-            MetricKind::Formula(w) => w.text.trim_start().starts_with("ratio("),
+            MetricKind::Formula(w) => formula_ratio(w),
         };
         let has_sample = match &def.kind {
             MetricKind::Records(r) => !matches!(r.aggregate, Aggregate::Sum(_) | Aggregate::DistinctCount(_)),
-            MetricKind::Formula(w) => w.text.trim_start().starts_with("ratio("),
+            MetricKind::Formula(w) => formula_ratio(w),
         };
         let (mut name_zh, mut name_en) = (def.name_zh.clone(), def.name_en.clone());
         if let Some(l) = label {
