@@ -83,7 +83,7 @@ fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, formats: &For
             } else {
                 &formats.six
             };
-            ws.write_number_with_format(row, col, v.to_f64(), f)?;
+            ws.write_number_with_format(row, col, v.round(*places).to_f64(), f)?;
         }
         Cell::Empty => {}
     }
