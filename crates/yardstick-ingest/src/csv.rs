@@ -7,6 +7,7 @@
 //! key wins. A bad row is reported with file, line, column and reason and kept out.
 
 use std::borrow::Cow;
+use std::io::Read;
 
 use memchr::memchr_iter;
 
@@ -69,12 +70,21 @@ pub fn decode<'b>(file: &str, bytes: &'b [u8]) -> Result<(Cow<'b, str>, &'static
     }
 }
 
-/// Splits `body` into chunks that each start at a record boundary; returns
-/// `(start, end, first_line)` with 1-based line numbers relative to `first_line_of_body`.
-fn chunks(body: &[u8], first_line_of_body: usize, chunk_bytes: usize) -> Vec<(usize, usize, usize)> {
-    if body.is_empty() {
-        return Vec::new();
-    }
+/// How `body` divides into chunks for parallel parsing.
+struct Split {
+    /// `(start, end, first_line)` of each chunk, 1-based lines.
+    parts: Vec<(usize, usize, usize)>,
+    /// The end of the last whole record (all of `body` when it is complete).
+    end: usize,
+    /// The line just after `end`.
+    next_line: usize,
+}
+
+/// Splits `body` into chunks that each start at a record boundary, with 1-based line
+/// numbers counted from `first_line_of_body`. When `complete` is false, `body` is the
+/// start of a longer text: the chunks stop at the end of its last whole record (a newline
+/// outside quotes), and `None` means that `body` holds no whole record yet.
+fn split(body: &[u8], first_line_of_body: usize, chunk_bytes: usize, complete: bool) -> Option<Split> {
     const { assert!(CHUNK_BYTES > 0) };
     let n_raw = body.len().div_ceil(chunk_bytes);
     // Quotes and newlines of each raw range, in parallel.
@@ -85,7 +95,16 @@ fn chunks(body: &[u8], first_line_of_body: usize, chunk_bytes: usize) -> Vec<(us
             (memchr_iter(b'"', range).count(), memchr_iter(b'\n', range).count())
         })
         .collect();
-    let mut out = Vec::new();
+    let total_quotes: usize = counts.iter().map(|c| c.0).sum();
+    let total_newlines: usize = counts.iter().map(|c| c.1).sum();
+    let (body, next_line) = if complete {
+        (body, first_line_of_body + total_newlines)
+    } else {
+        let end = last_record_end(body, total_quotes)?;
+        let after = memchr_iter(b'\n', &body[end..]).count();
+        (&body[..end], first_line_of_body + total_newlines - after)
+    };
+    let mut parts = Vec::new();
     let mut start = 0;
     let mut line = first_line_of_body;
     let mut quotes_before = 0usize;
@@ -114,15 +133,31 @@ fn chunks(body: &[u8], first_line_of_body: usize, chunk_bytes: usize) -> Vec<(us
         if boundary <= start {
             continue;
         }
-        out.push((start, boundary, line));
+        parts.push((start, boundary, line));
         // The next chunk starts after the newline at `boundary - 1`.
         line = first_line_of_body + newlines_before + memchr_iter(b'\n', &body[raw_end..boundary]).count();
         start = boundary;
     }
     if start < body.len() {
-        out.push((start, body.len(), line));
+        parts.push((start, body.len(), line));
     }
-    out
+    Some(Split { parts, end: body.len(), next_line })
+}
+
+/// The end of the last whole record of `body` (just after a newline outside quotes), given
+/// the number of quotes in all of it; `None` when it has no whole record.
+fn last_record_end(body: &[u8], total_quotes: usize) -> Option<usize> {
+    let mut quotes_after = 0;
+    let mut at = body.len();
+    while let Some(pos) = memchr::memrchr2(b'"', b'\n', &body[..at]) {
+        if body[pos] == b'"' {
+            quotes_after += 1;
+        } else if (total_quotes - quotes_after).is_multiple_of(2) {
+            return Some(pos + 1);
+        }
+        at = pos;
+    }
+    None
 }
 
 fn memchr2_pos(hay: &[u8]) -> Option<usize> {
@@ -197,6 +232,22 @@ fn read_header(text: &str) -> (Vec<String>, usize) {
     }
 }
 
+/// The end of the first record of `bytes` (after any blank lines), just after its newline;
+/// `None` when it does not end within `bytes`.
+fn first_record_end(bytes: &[u8]) -> Option<usize> {
+    let mut at = bytes.iter().position(|&b| b != b'\n' && b != b'\r')?;
+    let mut quoted = false;
+    loop {
+        let pos = at + memchr2_pos(&bytes[at..])?;
+        if bytes[pos] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            return Some(pos + 1);
+        }
+        at = pos + 1;
+    }
+}
+
 /// A file parsed into batches (in file order) with the line of every accepted row.
 pub struct Parsed {
     pub batches: Vec<(RowBatch, Vec<u32>)>,
@@ -208,71 +259,73 @@ pub fn parse_csv(data: &Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<
     parse_csv_in_chunks(data, at, bytes, diags, CHUNK_BYTES)
 }
 
-/// A decoded file with its header mapped and its body cut into chunks.
-struct Prepared<'b> {
-    text: Cow<'b, str>,
-    body_start: usize,
-    header: Vec<String>,
+/// What parsing one chunk gave.
+struct ChunkResult {
+    batch: RowBatch,
+    /// The line of each row of `batch`.
+    lines: Vec<u32>,
+    diags: Vec<Diagnostic>,
+    /// Data rows seen, accepted or not.
+    rows: usize,
+    /// Whether the chunk is plain ASCII (the same text in UTF-8 and GB18030); only worked
+    /// out when asked for.
+    ascii: bool,
+    /// Line and column of the first byte that is not UTF-8 (then nothing was parsed).
+    not_utf8: Option<(usize, usize)>,
+}
+
+/// The header of a file and the schema field of each of its columns.
+struct Header {
+    names: Vec<String>,
     columns: Vec<Option<usize>>,
-    /// `(start, end, first line)` of each chunk, relative to the body.
-    parts: Vec<(usize, usize, usize)>,
-    report: FileReport,
 }
 
-fn prepare<'b>(
-    at: &FileImport,
-    bytes: &'b [u8],
-    diags: &mut Vec<Diagnostic>,
-    chunk_bytes: usize,
-) -> Result<Prepared<'b>, FileReport> {
-    let (source, file, options) = (at.source, at.file, at.options);
-    let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
-    let (text, encoding) = match decode(file, bytes) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.push(d);
-            return Err(report);
-        }
-    };
-    report.encoding = encoding;
-    let (header, body_start) = read_header(&text);
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let columns = match map_header(source, &header_refs, &options.ignore_columns) {
-        Ok(c) => c,
-        Err(errors) => {
-            for (column, message, fix) in errors {
-                diags.push(Diagnostic::error(file, 1, column, message).fix(fix));
-            }
-            return Err(report);
-        }
-    };
-    let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
-    let parts = chunks(&text.as_bytes()[body_start..], 1 + header_lines, chunk_bytes);
-    Ok(Prepared { text, body_start, header, columns, parts, report })
-}
-
-/// Parses some chunks of a prepared file in parallel: batches, row lines, diagnostics and
-/// the number of rows read, in file order.
+/// Parses chunks of UTF-8 `body` in parallel, in file order. A chunk that is not UTF-8 is
+/// not parsed: its result says where the first bad byte is.
 fn parse_parts(
     data: Tables,
     at: &FileImport,
-    p: &Prepared,
+    header: &Header,
+    body: &[u8],
     parts: &[(usize, usize, usize)],
-) -> Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)> {
+    want_ascii: bool,
+) -> Vec<ChunkResult> {
     let (source, file, settings) = (at.source, at.file, at.settings);
-    let body = &p.text[p.body_start..];
     parts
         .par_iter()
         .map(|&(start, end, line)| {
-            let mut builder = BatchBuilder::new(source, p.columns.clone(), data, &settings.tz, &settings.custom_roles);
+            let mut builder =
+                BatchBuilder::new(source, header.columns.clone(), data, &settings.tz, &settings.custom_roles);
+            let bytes = &body[start..end];
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let (line, column) = position(bytes, e.valid_up_to(), line);
+                    let (batch, lines, diags) = (builder.finish(), Vec::new(), Vec::new());
+                    return ChunkResult { batch, lines, diags, rows: 0, ascii: false, not_utf8: Some((line, column)) };
+                }
+            };
             // Room for the chunk's rows up front (about one per 8 bytes per column is an
             // upper bound; a generous guess costs only address space).
-            builder.reserve((end - start) / (8 * p.header.len().max(1)) + 16);
-            let (mut local, mut lines) = (Vec::new(), Vec::new());
-            let rows = parse_chunk(&body[start..end], line, file, &p.header, &mut builder, &mut local, &mut lines);
-            (builder.finish(), lines, local, rows)
+            builder.reserve((end - start) / (8 * header.names.len().max(1)) + 16);
+            let (mut diags, mut lines) = (Vec::new(), Vec::new());
+            let rows = parse_chunk(text, line, file, &header.names, &mut builder, &mut diags, &mut lines);
+            let ascii = want_ascii && bytes.is_ascii();
+            ChunkResult { batch: builder.finish(), lines, diags, rows, ascii, not_utf8: None }
         })
         .collect()
+}
+
+/// The 1-based line and column of byte `at` of `bytes`, whose first line is `first_line`.
+fn position(bytes: &[u8], at: usize, first_line: usize) -> (usize, usize) {
+    let line = first_line + memchr_iter(b'\n', &bytes[..at]).count();
+    let column = bytes[..at].iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
+}
+
+fn not_text(file: &str, (line, column): (usize, usize)) -> Diagnostic {
+    Diagnostic::error(file, line, column, "the file is neither UTF-8 nor GB18030 text")
+        .fix("save it as UTF-8 (CSV UTF-8 in Excel)")
 }
 
 /// [`parse_csv`] with a chosen chunk size (tests use tiny chunks to cross boundaries).
@@ -283,59 +336,226 @@ pub(crate) fn parse_csv_in_chunks(
     diags: &mut Vec<Diagnostic>,
     chunk_bytes: usize,
 ) -> Parsed {
-    let mut p = match prepare(at, bytes, diags, chunk_bytes) {
-        Ok(p) => p,
-        Err(report) => return Parsed { batches: Vec::new(), report },
-    };
-    let mut batches = Vec::new();
-    for (batch, lines, mut local, rows) in parse_parts(data.tables(), at, &p, &p.parts) {
-        p.report.rows_read += rows;
-        p.report.rows_loaded += batch.len;
-        diags.append(&mut local);
-        batches.push((batch, lines));
-    }
-    p.report.rows_rejected = p.report.rows_read - p.report.rows_loaded;
-    Parsed { batches, report: p.report }
-}
-
-/// Imports the text of one CSV file into `data`. Diagnostics go to `diags`; the report
-/// counts rows. Nothing is added when the header is wrong.
-pub fn import_csv(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
-    let started = std::time::Instant::now();
-    let mut p = match prepare(at, bytes, diags, CHUNK_BYTES) {
-        Ok(p) => p,
-        Err(report) => return report,
-    };
-    // In waves of a few chunks per core, pipelined: while one wave is appended to the
-    // table, the next is parsed (rows only refer to earlier tables, which the parser reads
-    // while this one is written). Batch memory is reused from wave to wave.
-    let wave = 2 * rayon::current_num_threads().max(1);
-    let parts = p.parts.clone();
-    let waves: Vec<&[(usize, usize, usize)]> = parts.chunks(wave).collect();
-    let (tables, mut importer) = data.split_for_import(at.source);
-    let mut report = std::mem::take(&mut p.report);
-    let mut append = |results: Vec<(RowBatch, Vec<u32>, Vec<Diagnostic>, usize)>,
-                      report: &mut FileReport,
-                      diags: &mut Vec<Diagnostic>| {
-        for (batch, _, mut local, rows) in results {
-            report.rows_read += rows;
-            report.rows_loaded += batch.len;
-            diags.append(&mut local);
-            importer.append_batch(batch);
+    let mut report = FileReport { file: at.file.to_string(), ..FileReport::default() };
+    let (text, encoding) = match decode(at.file, bytes) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return Parsed { batches: Vec::new(), report };
         }
     };
-    let mut pending = waves.first().map(|w| parse_parts(tables, at, &p, w));
-    for next in waves.iter().skip(1) {
-        let current = pending.take().expect("a parsed wave");
-        let (_, parsed) = rayon::join(|| append(current, &mut report, diags), || parse_parts(tables, at, &p, next));
-        pending = Some(parsed);
-    }
-    if let Some(last) = pending {
-        append(last, &mut report, diags);
+    report.encoding = encoding;
+    let (names, body_start) = read_header(&text);
+    let Some(header) = header_of(at, names, diags) else { return Parsed { batches: Vec::new(), report } };
+    let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
+    let body = &text.as_bytes()[body_start..];
+    let parts = split(body, 1 + header_lines, chunk_bytes, true).expect("a complete text splits").parts;
+    let mut batches = Vec::new();
+    for mut r in parse_parts(data.tables(), at, &header, body, &parts, false) {
+        report.rows_read += r.rows;
+        report.rows_loaded += r.batch.len;
+        diags.append(&mut r.diags);
+        batches.push((r.batch, r.lines));
     }
     report.rows_rejected = report.rows_read - report.rows_loaded;
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{}: {:.3} s", at.file, started.elapsed().as_secs_f64());
+    Parsed { batches, report }
+}
+
+/// Maps header names to schema fields, reporting unknown, doubled and missing columns.
+fn header_of(at: &FileImport, names: Vec<String>, diags: &mut Vec<Diagnostic>) -> Option<Header> {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    match map_header(at.source, &refs, &at.options.ignore_columns) {
+        Ok(columns) => Some(Header { names, columns }),
+        Err(errors) => {
+            for (column, message, fix) in errors {
+                diags.push(Diagnostic::error(at.file, 1, column, message).fix(fix));
+            }
+            None
+        }
     }
-    report
+}
+
+/// Size of the blocks a file is read in: a few chunks per core, so that one block is
+/// parsed while the one before is appended and the next is read.
+const BLOCK_BYTES: usize = 32 << 20;
+
+/// The text encoding of a file, as far as it has been read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    /// Only ASCII so far: the same text in UTF-8 and GB18030.
+    Ascii,
+    Utf8,
+    Gb18030,
+}
+
+/// Imports the bytes of one CSV file into `data`. Diagnostics go to `diags`; the report
+/// counts rows. Nothing is added when the header is wrong.
+pub fn import_csv(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
+    import_reader(data, at, &mut &bytes[..], Some(bytes.len() as u64), diags).expect("reading memory cannot fail")
+}
+
+/// Imports a CSV file from `reader`, block by block: memory stays a few blocks however
+/// large the file (`size_hint`, its length if known, lets the table reserve its rows
+/// once). Encoding: UTF-8 (a BOM is dropped), or GB18030 when the bytes are not UTF-8 and
+/// everything before them was ASCII. A file that is neither stops at the first bad byte,
+/// with its line and column; the blocks before it (32 MiB each) stay imported.
+pub fn import_reader<R: Read + Send>(
+    data: &mut Dataset,
+    at: &FileImport,
+    reader: &mut R,
+    size_hint: Option<u64>,
+    diags: &mut Vec<Diagnostic>,
+) -> std::io::Result<FileReport> {
+    import_blocks(data, at, reader, size_hint, diags, (BLOCK_BYTES, CHUNK_BYTES))
+}
+
+/// Reads up to `more` bytes onto the end of `buf`; true when the input has ended.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, more: usize) -> std::io::Result<bool> {
+    buf.reserve(more);
+    let got = reader.take(more as u64).read_to_end(buf)?;
+    Ok(got < more)
+}
+
+/// [`import_reader`] with chosen block and chunk sizes (tests use tiny ones).
+pub(crate) fn import_blocks<R: Read + Send>(
+    data: &mut Dataset,
+    at: &FileImport,
+    reader: &mut R,
+    size_hint: Option<u64>,
+    diags: &mut Vec<Diagnostic>,
+    (block_bytes, chunk_bytes): (usize, usize),
+) -> std::io::Result<FileReport> {
+    let started = std::time::Instant::now();
+    let file = at.file;
+    let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
+    let mut cur: Vec<u8> = Vec::new();
+    let mut eof = false;
+    while !eof && cur.len() < 3 {
+        eof = fill(reader, &mut cur, block_bytes)?;
+    }
+    let mut start = if cur.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let header_end = loop {
+        if let Some(end) = first_record_end(&cur[start..]) {
+            break start + end;
+        }
+        if eof {
+            break cur.len();
+        }
+        eof = fill(reader, &mut cur, block_bytes)?;
+    };
+    let header_bytes = &cur[start..header_end];
+    let mut encoding = match decode(file, header_bytes) {
+        Ok((_, "GB18030")) => Encoding::Gb18030,
+        Ok(_) if header_bytes.is_ascii() => Encoding::Ascii,
+        Ok(_) => Encoding::Utf8,
+        Err(d) => {
+            diags.push(d);
+            return Ok(report);
+        }
+    };
+    let header = {
+        let (text, _) = decode(file, header_bytes).expect("decoded above");
+        match header_of(at, read_header(&text).0, diags) {
+            Some(h) => h,
+            None => return Ok(report),
+        }
+    };
+    let mut line = 1 + memchr_iter(b'\n', header_bytes).count();
+    start = header_end;
+    let mut body_bytes = 0usize;
+    let (tables, mut importer) = data.split_for_import(at.source);
+    let mut reserved = size_hint.is_none();
+    let mut next: Vec<u8> = Vec::new();
+    let mut pending: Vec<ChunkResult> = Vec::new();
+    // Appends parsed chunks; after the first block, reserves the rows the file will have.
+    let mut append =
+        |results: Vec<ChunkResult>, body_bytes: usize, report: &mut FileReport, diags: &mut Vec<Diagnostic>| {
+            for mut r in results {
+                report.rows_read += r.rows;
+                report.rows_loaded += r.batch.len;
+                diags.append(&mut r.diags);
+                importer.append_batch(r.batch);
+            }
+            if !reserved && body_bytes > 0 {
+                reserved = true;
+                let rows = importer.len() as f64;
+                let expected = size_hint.unwrap_or(0) as f64 * rows / body_bytes as f64;
+                importer.reserve((expected * 1.02 - rows).max(0.0) as usize);
+            }
+        };
+    loop {
+        // A block of whole records at `cur[start..start + split.end]`.
+        let block = loop {
+            if let Some(s) = split(&cur[start..], line, chunk_bytes, eof) {
+                break s;
+            }
+            eof = fill(reader, &mut cur, block_bytes)?;
+        };
+        let raw = &cur[start..start + block.end];
+        let (decoded, parts) = if encoding == Encoding::Gb18030 {
+            match gb18030(raw) {
+                Some(text) => {
+                    let parts = split(text.as_bytes(), line, chunk_bytes, true).expect("complete").parts;
+                    (Some(text), parts)
+                }
+                None => {
+                    let bad = std::str::from_utf8(raw).err().map_or(0, |e| e.valid_up_to());
+                    diags.push(not_text(file, position(raw, bad, line)));
+                    break;
+                }
+            }
+        } else {
+            (None, block.parts)
+        };
+        let body = decoded.as_ref().map_or(raw, |t| t.as_bytes());
+        next.clear();
+        next.extend_from_slice(&cur[start + block.end..]);
+        let want_ascii = encoding == Encoding::Ascii;
+        let done = body_bytes;
+        let (read, mut results) = rayon::join(
+            || {
+                append(std::mem::take(&mut pending), done, &mut report, diags);
+                if eof { Ok(true) } else { fill(reader, &mut next, block_bytes) }
+            },
+            || parse_parts(tables, at, &header, body, &parts, want_ascii),
+        );
+        let next_eof = read?;
+        if let Some(bad) = results.iter().find_map(|r| r.not_utf8) {
+            // Not UTF-8: GB18030 if all the text before was ASCII (and so the same in both).
+            match gb18030(raw).filter(|_| encoding == Encoding::Ascii) {
+                Some(text) => {
+                    encoding = Encoding::Gb18030;
+                    let parts = split(text.as_bytes(), line, chunk_bytes, true).expect("complete").parts;
+                    results = parse_parts(tables, at, &header, text.as_bytes(), &parts, false);
+                }
+                None => {
+                    diags.push(not_text(file, bad));
+                    break;
+                }
+            }
+        } else if encoding == Encoding::Ascii && results.iter().any(|r| !r.ascii) {
+            encoding = Encoding::Utf8;
+        }
+        pending = results;
+        body_bytes += block.end;
+        line = block.next_line;
+        if eof {
+            break;
+        }
+        std::mem::swap(&mut cur, &mut next);
+        (start, eof) = (0, next_eof);
+    }
+    append(pending, body_bytes, &mut report, diags);
+    report.encoding = if encoding == Encoding::Gb18030 { "GB18030" } else { "UTF-8" };
+    report.rows_rejected = report.rows_read - report.rows_loaded;
+    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+        eprintln!("{file}: {:.3} s", started.elapsed().as_secs_f64());
+    }
+    Ok(report)
+}
+
+/// `bytes` decoded as GB18030, or `None` when they are not.
+fn gb18030(bytes: &[u8]) -> Option<String> {
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    (!had_errors).then(|| text.into_owned())
 }

@@ -7,7 +7,7 @@ mod tokenize;
 
 use std::path::{Path, PathBuf};
 
-pub use csv::{FileImport, FileReport, ImportOptions, decode, import_csv};
+pub use csv::{FileImport, FileReport, ImportOptions, decode, import_csv, import_reader};
 use yardstick_core::data::Dataset;
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
@@ -52,9 +52,17 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
         if !path.exists() {
             continue;
         }
-        let bytes = read_parallel(&path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
         let at = FileImport { source, file: &name, settings, options };
-        reports.push(import_file(&mut data, &at, &bytes, &mut diagnostics));
+        let io = |e| IngestError::Io { path: path.clone(), source: e };
+        let report = if source == Source::Memberships {
+            let bytes = std::fs::read(&path).map_err(io)?;
+            import_file(&mut data, &at, &bytes, &mut diagnostics)
+        } else {
+            let mut file = std::fs::File::open(&path).map_err(io)?;
+            let size = file.metadata().map_err(io)?.len();
+            import_reader(&mut data, &at, &mut file, Some(size), &mut diagnostics).map_err(io)?
+        };
+        reports.push(report);
     }
     if reports.is_empty() {
         return Err(IngestError::NoFiles(dir.to_path_buf()));
@@ -75,26 +83,6 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
     }
     data.shrink_to_fit();
     Ok(Loaded { data, reports, diagnostics })
-}
-
-/// Reads a whole file with one positioned read per core (large files load faster when the
-/// copying and the page faults are spread over the cores).
-pub fn read_parallel(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len() as usize;
-    if len < (64 << 20) {
-        return std::fs::read(path);
-    }
-    let mut bytes = vec![0u8; len];
-    let parts = rayon::current_num_threads().max(1);
-    let per = len.div_ceil(parts);
-    let results: Vec<std::io::Result<()>> = {
-        use rayon::prelude::*;
-        bytes.par_chunks_mut(per).enumerate().map(|(i, chunk)| file.read_exact_at(chunk, (i * per) as u64)).collect()
-    };
-    results.into_iter().collect::<std::io::Result<()>>()?;
-    Ok(bytes)
 }
 
 /// Imports one file's bytes. Memberships are checked for overlaps first.

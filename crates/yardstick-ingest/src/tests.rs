@@ -6,7 +6,8 @@ use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
 
-use crate::csv::parse_csv_in_chunks;
+use crate::FileReport;
+use crate::csv::{import_blocks, parse_csv_in_chunks};
 use crate::{FileImport, ImportOptions, import_file};
 
 const TEAMS: &str = "team_id,name,parent_team_id,lead_id,region\nT1,热线组,,,east\n";
@@ -186,4 +187,83 @@ fn overlapping_memberships_are_rejected() {
         "person_id,team_id,from,to\nP1,T1,2025-01-01,2025-03-01\n".as_bytes(),
     );
     assert_eq!(again, Vec::<String>::new());
+}
+
+/// Imports `text` read in blocks of `block` bytes and chunks of `chunk` bytes; returns the
+/// table's rows, the diagnostics and the report.
+fn import_in_blocks(
+    text: &[u8],
+    block: usize,
+    chunk: usize,
+) -> (Vec<Vec<yardstick_core::data::Cell>>, Vec<String>, FileReport) {
+    let (mut data, settings) = org();
+    let mut diags = Vec::new();
+    let options = ImportOptions::default();
+    let at = FileImport { source: Source::Tickets, file: "tickets.csv", settings: &settings, options: &options };
+    let report =
+        import_blocks(&mut data, &at, &mut &text[..], Some(text.len() as u64), &mut diags, (block, chunk)).unwrap();
+    let t = data.table(Source::Tickets);
+    let rows = (0..t.len()).map(|r| t.row_cells(r)).collect();
+    (rows, diags.iter().map(|d| d.to_string()).collect(), report)
+}
+
+#[test]
+fn tiny_blocks_import_the_same_table_as_one_block() {
+    let mut text = String::from("\u{feff}\r\nticket_id,created_at,customer_id,category\r\n");
+    for i in 0..120 {
+        let category = if i % 7 == 0 { "\"带,逗号\n和\"\"换行\"\"\"".to_string() } else { format!("c{i}") };
+        let created = if i % 13 == 5 { "bad".to_string() } else { format!("2025-03-01T09:{:02}:00Z", i % 60) };
+        // Every tenth row repeats an earlier ticket: the later occurrence wins.
+        let id = if i % 10 == 9 { i - 5 } else { i };
+        text.push_str(&format!("T{id},{created},C{},{category}\r\n", i % 17));
+        if i % 31 == 0 {
+            text.push_str("\r\n");
+        }
+    }
+    text.push_str("T999,2025-03-02,C1,no newline at the end");
+    let whole = import_in_blocks(text.as_bytes(), 1 << 20, 1 << 20);
+    assert_eq!(whole.2.rows_read, 121);
+    // Rows 5, 18, …, 109 have a bad time; the 11 good repeats update their tickets, but
+    // row 49 repeats T44, whose own row was bad, and so adds it.
+    assert_eq!(whole.2.rows_loaded, 121 - 9);
+    assert_eq!(whole.0.len(), 121 - 9 - 11 + 1);
+    assert_eq!(whole.1.len(), 9);
+    for (block, chunk) in [(1, 1), (5, 3), (40, 7), (97, 33), (400, 64), (5000, 100)] {
+        assert_eq!(import_in_blocks(text.as_bytes(), block, chunk), whole, "blocks of {block}, chunks of {chunk}");
+    }
+    // Lines count the quoted newlines and the blank lines.
+    assert!(whole.1[0].starts_with("tickets.csv:10:2:"), "{}", whole.1[0]);
+}
+
+#[test]
+fn the_encoding_is_decided_as_blocks_arrive() {
+    // ASCII first, Chinese later: a GB18030 file is recognised in a later block.
+    let mut text = String::from("ticket_id,created_at,customer_id,category\n");
+    for i in 0..40 {
+        text.push_str(&format!("T{i},2025-03-01,C1,{}\n", if i < 30 { "plain" } else { "空调" }));
+    }
+    let (gb, _, _) = encoding_rs::GB18030.encode(&text);
+    for block in [16, 64, 1 << 20] {
+        let (rows, diags, report) = import_in_blocks(&gb, block, 8);
+        assert_eq!((diags.len(), report.encoding, rows.len()), (0, "GB18030", 40), "blocks of {block}");
+        let category = Source::Tickets.def().field_index("category").unwrap();
+        assert_eq!(rows[35][category], yardstick_core::data::Cell::Text("空调".into()));
+    }
+    // UTF-8 Chinese first, then a byte that is neither: the file stops there, with the
+    // place; with small blocks the rows before that block stay.
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"T40,2025-03-01,C1,\xff\n");
+    bytes.extend_from_slice(b"T41,2025-03-01,C1,after\n");
+    let (_, utf8_only, _) = import_in_blocks(&bytes[..bytes.len() - 44], 1 << 20, 8);
+    assert!(utf8_only.is_empty(), "{utf8_only:?}");
+    for (block, kept) in [(16, 40), (1 << 20, 0)] {
+        let (rows, diags, _) = import_in_blocks(&bytes, block, 8);
+        assert_eq!(
+            diags,
+            [
+                "tickets.csv:42:19: error: the file is neither UTF-8 nor GB18030 text — fix: save it as UTF-8 (CSV UTF-8 in Excel)"
+            ]
+        );
+        assert_eq!(rows.len(), kept, "blocks of {block}");
+    }
 }

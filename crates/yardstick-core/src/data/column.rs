@@ -197,6 +197,11 @@ impl IntColumn {
         }
     }
 
+    /// Reserves room for `n` more values of the present width.
+    pub fn reserve(&mut self, n: usize) {
+        each_width!(&mut self.data, v => v.reserve(n))
+    }
+
     pub fn shrink_to_fit(&mut self) {
         each_width!(&mut self.data, v => v.shrink_to_fit())
     }

@@ -26,6 +26,20 @@ pub struct Importer<'a> {
 }
 
 impl Importer<'_> {
+    /// Rows in the table.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Reserves room for `rows` more rows (a large import knows its size early).
+    pub fn reserve(&mut self, rows: usize) {
+        self.table.reserve(rows);
+    }
+
     /// Appends parsed rows. `Key` fields (customer ids) arrive as labels and are interned
     /// into the dataset's key space here.
     pub fn append_batch(&mut self, mut batch: RowBatch) {

@@ -415,6 +415,17 @@ impl Table {
             .sum::<usize>()
     }
 
+    /// Reserves room for `rows` more rows in the columns that hold every row.
+    pub fn reserve(&mut self, rows: usize) {
+        for c in &mut self.columns {
+            match c {
+                Column::Int(c) | Column::Coded { codes: c, .. } => c.reserve(rows),
+                Column::Id(ids) => ids.reserve(rows),
+                Column::Text(_) => {}
+            }
+        }
+    }
+
     pub fn shrink_to_fit(&mut self) {
         for c in &mut self.columns {
             match c {
