@@ -25,8 +25,8 @@ pub fn json(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Strin
                 "name_zh": def.as_ref().map(|d| d.name_zh.clone()),
                 "name_en": def.as_ref().map(|d| d.name_en.clone()),
                 "value": r.value.value.map_or(Value::Null, |v| number(&v.format6())),
-                "numerator": r.value.numerator.map(|n| n as i64),
-                "denominator": r.value.denominator.map(|n| n as i64),
+                "numerator": r.value.numerator,
+                "denominator": r.value.denominator,
             })
         })
         .collect();

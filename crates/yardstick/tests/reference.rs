@@ -388,7 +388,7 @@ fn a_parent_team_adds_up_its_sub_teams_and_direct_members() {
         if let (Some(n), Some(d)) = (r.value.numerator, r.value.denominator) {
             nd.insert(
                 (r.period.to_string(), r.metric.to_string(), r.subject.kind(), engine.subject_id(r.subject)),
-                (n, d),
+                (n as i128, d as i128),
             );
         }
     }

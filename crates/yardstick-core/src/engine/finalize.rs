@@ -107,11 +107,11 @@ pub fn finalize_metric(
             }
             let (x, y) = (total[1] as i128, total[2] as i128);
             let mut value = match metric.agg {
-                AggKind::Count => MetricValue::plain(Some(Rational::int(x))).with_sample(x),
-                AggKind::Ratio { scale } => MetricValue::ratio(x, y, scale as i128),
+                AggKind::Count => MetricValue::plain(Some(Rational::int(x))).with_sample(total[1]),
+                AggKind::Ratio { scale } => MetricValue::ratio(total[1], total[2], scale as i128),
                 AggKind::Sum => MetricValue::plain(Rational::new(x, scale)),
                 AggKind::Mean => {
-                    MetricValue::plain(if y == 0 { None } else { Rational::new(x, y * scale) }).with_sample(y)
+                    MetricValue::plain(if y == 0 { None } else { Rational::new(x, y * scale) }).with_sample(total[2])
                 }
                 AggKind::Percentile { .. } => unreachable!("percentiles are finalised together"),
                 AggKind::Distinct => {

@@ -57,7 +57,12 @@ fn eval(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> MetricValue {
                 _ => None,
             };
             match (part(&args[0]), part(&args[1])) {
-                (Some(a), Some(b)) if a.is_integer() && b.is_integer() => MetricValue::ratio(a.num, b.num, 1),
+                (Some(a), Some(b))
+                    if let (true, true, Ok(x), Ok(y)) =
+                        (a.is_integer(), b.is_integer(), i64::try_from(a.num), i64::try_from(b.num)) =>
+                {
+                    MetricValue::ratio(x, y, 1)
+                }
                 (Some(a), Some(b)) => MetricValue::plain(a.checked_div(b)),
                 _ => MetricValue::plain(None),
             }

@@ -139,7 +139,7 @@ pub fn finalize_percentiles(
                             let (lo, hi, p_den) = (lo as i128, hi as i128, p_den as i128);
                             Rational::new(lo * p_den + (hi - lo) * frac, p_den * scale)
                         });
-                        out.insert(*subject, MetricValue::plain(value.flatten()).with_sample(n));
+                        out.insert(*subject, MetricValue::plain(value.flatten()).with_sample(n as i64));
                     }
                     out
                 })
@@ -251,7 +251,7 @@ pub(super) fn percentiles_of_touched(
                         out.insert(
                             *subject,
                             MetricValue::plain(percentile_of_sorted(&values, p_num as i128, p_den as i128, scale))
-                                .with_sample(values.len() as i128),
+                                .with_sample(values.len() as i64),
                         );
                     }
                     out

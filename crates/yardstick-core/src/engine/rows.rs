@@ -39,36 +39,44 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         .collect();
     let subject_rank =
         rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), engine.subject_id(s))).collect());
-    let mut keyed: Vec<(u64, u32)> = Vec::new();
-    let mut rows: Vec<ResultRow> = Vec::new();
-    for (mi, (out_id, m, derived)) in resolved.requested.iter().enumerate() {
+    // Sort light keys first, then build each row once, in order (rows are large, and a
+    // million of them moved twice cost more than all the sorting).
+    let ids: Vec<Arc<str>> = resolved.requested.iter().map(|(out_id, _, _)| Arc::from(out_id.as_str())).collect();
+    let mut keyed: Vec<(u64, &MetricValue, u32, u32, Subject)> = Vec::new();
+    for (mi, (_, m, _)) in resolved.requested.iter().enumerate() {
         let v = &values[by_id[m.id.as_str()]];
-        let id: Arc<str> = Arc::from(out_id.as_str());
         for (pi, p) in resolved.query_periods.iter().enumerate() {
-            let k = period_index[p];
-            let previous = (*derived == Derived::Change).then(|| &v[period_index[&p.previous()]]);
-            let target =
-                (*derived == Derived::Attainment).then(|| engine.target(m).and_then(rational_of_f64)).flatten();
-            for (subject, value) in &v[k] {
-                let value = match derived {
-                    Derived::None => *value,
-                    Derived::Change => {
-                        let before = previous.and_then(|prev| prev.get(subject)).and_then(|x| x.value);
-                        MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
-                    }
-                    Derived::Attainment => {
-                        MetricValue::plain(value.value.zip(target).and_then(|(a, t)| a.checked_div(t)))
-                    }
-                };
+            for (subject, value) in &v[period_index[p]] {
                 let key = ((period_rank[pi] as u64) << 44)
                     | ((subject_rank[subject_index(*subject)] as u64) << 20)
                     | metric_rank[mi] as u64;
-                keyed.push((key, rows.len() as u32));
-                rows.push(ResultRow { period: *p, subject: *subject, metric: id.clone(), value });
+                keyed.push((key, value, mi as u32, pi as u32, *subject));
             }
         }
     }
-    keyed.sort_unstable();
-    let mut slots: Vec<Option<ResultRow>> = rows.into_iter().map(Some).collect();
-    keyed.into_iter().map(|(_, i)| slots[i as usize].take().expect("each row once")).collect()
+    keyed.sort_unstable_by_key(|k| k.0);
+    let targets: Vec<Option<super::Rational>> = resolved
+        .requested
+        .iter()
+        .map(|(_, m, derived)| {
+            (*derived == Derived::Attainment).then(|| engine.target(m).and_then(rational_of_f64)).flatten()
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(keyed.len());
+    for (_, value, mi, pi, subject) in keyed {
+        let (mi, pi) = (mi as usize, pi as usize);
+        let (_, m, derived) = &resolved.requested[mi];
+        let p = resolved.query_periods[pi];
+        let value = match derived {
+            Derived::None => *value,
+            Derived::Change => {
+                let previous = &values[by_id[m.id.as_str()]][period_index[&p.previous()]];
+                let before = previous.get(&subject).and_then(|x| x.value);
+                MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
+            }
+            Derived::Attainment => MetricValue::plain(value.value.zip(targets[mi]).and_then(|(a, t)| a.checked_div(t))),
+        };
+        rows.push(ResultRow { period: p, subject, metric: ids[mi].clone(), value });
+    }
+    rows
 }

@@ -158,12 +158,12 @@ pub struct MetricValue {
     /// None when null (empty denominator, mean over nothing, too few raters).
     pub value: Option<Rational>,
     /// Integer numerator and denominator of ratios; None for counts, sums, means, percentiles.
-    pub numerator: Option<i128>,
-    pub denominator: Option<i128>,
+    pub numerator: Option<i64>,
+    pub denominator: Option<i64>,
     /// How many records the value rests on (the denominator of a ratio, the values of a
     /// mean or percentile, the records of a count); None for sums and formulas other
     /// than ratios. Scorecards compare it with an item's minimum sample.
-    pub sample: Option<i128>,
+    pub sample: Option<i64>,
 }
 
 impl MetricValue {
@@ -172,13 +172,13 @@ impl MetricValue {
     }
 
     /// The same value resting on `n` records.
-    pub fn with_sample(self, n: i128) -> MetricValue {
+    pub fn with_sample(self, n: i64) -> MetricValue {
         MetricValue { sample: Some(n), ..self }
     }
 
-    pub fn ratio(numerator: i128, denominator: i128, scale: i128) -> MetricValue {
+    pub fn ratio(numerator: i64, denominator: i64, scale: i128) -> MetricValue {
         MetricValue {
-            value: Rational::new(numerator * scale, denominator),
+            value: Rational::new(numerator as i128 * scale, denominator as i128),
             numerator: Some(numerator),
             denominator: Some(denominator),
             sample: Some(denominator),

@@ -60,12 +60,12 @@ targets = {{ csat_rate = 0.85 }}
     .remove(0)
 }
 
-fn ratio(n: i128, den: i128) -> Option<MetricValue> {
+fn ratio(n: i64, den: i64) -> Option<MetricValue> {
     Some(MetricValue::ratio(n, den, 1))
 }
 
-fn count(n: i128) -> Option<MetricValue> {
-    Some(MetricValue::plain(Some(Rational::int(n))).with_sample(n))
+fn count(n: i64) -> Option<MetricValue> {
+    Some(MetricValue::plain(Some(Rational::int(n as i128))).with_sample(n))
 }
 
 const MARCH: &str = "2025-03";
@@ -281,8 +281,8 @@ points_per_unit = 30
                 if rng.below(4) == 0 {
                     return ItemInput::default(); // missing
                 }
-                let den = rng.below(50) as i128 + 1;
-                let num = rng.below(den as u64 + 1) as i128;
+                let den = rng.below(50) as i64 + 1;
+                let num = rng.below(den as u64 + 1) as i64;
                 let value = if k == 3 { count(num % 6) } else { ratio(num, den) };
                 ItemInput { value, ..Default::default() }
             })
