@@ -3,6 +3,9 @@
 //! gathering and sorting their values.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use rayon::prelude::*;
 
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
 use super::plan::{AggKind, Group, PlannedMetric};
@@ -69,7 +72,7 @@ pub fn finalize_percentiles(
         t.sort_unstable();
     }
     let t0 = std::time::Instant::now();
-    let sorted = radix_sort_by_value(pairs);
+    let sorted = sort_by_value(pairs);
     let t1 = std::time::Instant::now();
     // Per (subject, period): values seen so far, and the next rank wanted (u32::MAX: none),
     // side by side so that a value touches one cache line per (subject, period). (Dealing
@@ -91,7 +94,7 @@ pub fn finalize_percentiles(
         }
     }
     starts.push(targets_of_acc.len() as u32);
-    for &(v, a) in &sorted {
+    sorted.for_each(|v, a| {
         for &i in &targets_of_acc[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
             let i = i as usize;
             let [rank, next] = state[i];
@@ -107,7 +110,7 @@ pub fn finalize_percentiles(
                 state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
             }
         }
-    }
+    });
     let found_at = |s: usize, k: usize, m: usize| found[(s * n_periods + k) * n_metrics + m];
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
         eprintln!(
@@ -148,27 +151,100 @@ pub fn finalize_percentiles(
         .collect()
 }
 
-/// `(value, index)` pairs sorted by value: an LSD radix sort over the bits in which the
-/// values differ. When they fit, value and index are packed into one `u64` (value above,
-/// index in the low 24 bits): two 11-bit passes sort durations of up to 48 days.
-fn radix_sort_by_value(pairs: &[(u32, i64)]) -> Vec<(i64, u32)> {
-    let key = |v: i64| (v as u64) ^ (1 << 63);
-    let (mut lo, mut hi, mut max_index) = (u64::MAX, 0u64, 0u32);
-    for &(i, v) in pairs {
-        lo = lo.min(key(v));
-        hi = hi.max(key(v));
-        max_index = max_index.max(i);
+/// `(value, index)` pairs in value order, as [`sort_by_value`] leaves them.
+pub(super) enum SortedValues {
+    /// `(value − lo) << 24 | index` (values spanning at most 40 bits, indexes below 2²⁴).
+    Packed { keys: Vec<AtomicU64>, lo: u64 },
+    /// `(value − lo, index)` otherwise.
+    Wide { pairs: Vec<(u64, u32)>, lo: u64 },
+}
+
+impl SortedValues {
+    /// Calls `f(value, index)` in value order.
+    pub(super) fn for_each(&self, mut f: impl FnMut(i64, u32)) {
+        let value = |k: u64, lo: u64| (k.wrapping_add(lo) ^ (1 << 63)) as i64;
+        match self {
+            SortedValues::Packed { keys, lo } => {
+                for k in keys {
+                    let k = k.load(Relaxed);
+                    f(value(k >> 24, *lo), (k & 0xFF_FFFF) as u32);
+                }
+            }
+            SortedValues::Wide { pairs, lo } => {
+                for &(k, i) in pairs {
+                    f(value(k, *lo), i);
+                }
+            }
+        }
     }
+}
+
+/// Sorts `(index, value)` pairs by value: an LSD radix sort over the bits in which the
+/// values differ. When they fit, value and index are packed into one `u64` (value above,
+/// index in the low 24 bits; two 11-bit passes sort durations of up to 48 days) and each
+/// pass runs in parallel over chunks (each chunk scatters to the places its counts give
+/// it; the cells are atomics only so that threads may share the array — plain moves).
+pub(super) fn sort_by_value(pairs: &[(u32, i64)]) -> SortedValues {
+    let key = |v: i64| (v as u64) ^ (1 << 63);
+    let (lo, hi, max_index) = pairs
+        .par_iter()
+        .fold(|| (u64::MAX, 0u64, 0u32), |(lo, hi, mi), &(i, v)| (lo.min(key(v)), hi.max(key(v)), mi.max(i)))
+        .reduce(|| (u64::MAX, 0, 0), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2.max(b.2)));
     let span = hi.saturating_sub(lo);
     let value_bits = 64 - span.leading_zeros();
     if value_bits <= 40 && max_index < (1 << 24) {
-        let mut a: Vec<u64> = pairs.iter().map(|&(i, v)| ((key(v) - lo) << 24) | i as u64).collect();
-        radix_passes(&mut a, 24, 24 + value_bits, |x| x);
-        return a.into_iter().map(|x| ((((x >> 24) + lo) ^ (1 << 63)) as i64, (x & 0xFF_FFFF) as u32)).collect();
+        let keys: Vec<AtomicU64> =
+            pairs.par_iter().map(|&(i, v)| AtomicU64::new(((key(v) - lo) << 24) | i as u64)).collect();
+        return SortedValues::Packed { keys: parallel_radix_passes(keys, 24, 24 + value_bits), lo };
     }
-    let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v) - lo, i)).collect();
+    let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v).wrapping_sub(lo), i)).collect();
     radix_passes(&mut a, 0, value_bits, |x| x.0);
-    a.into_iter().map(|(k, i)| (((k + lo) ^ (1 << 63)) as i64, i)).collect()
+    SortedValues::Wide { pairs: a, lo }
+}
+
+/// Stable LSD radix passes of 11 bits over bits `[from, to)`, each pass in parallel: every
+/// chunk counts its digits, the counts give each (chunk, digit) its first place, and the
+/// chunks scatter at once.
+fn parallel_radix_passes(mut a: Vec<AtomicU64>, from: u32, to: u32) -> Vec<AtomicU64> {
+    const BITS: u32 = 11;
+    const DIGITS: usize = 1 << BITS;
+    let n = a.len();
+    let per = n.div_ceil(4 * rayon::current_num_threads()).max(1 << 16);
+    let mut b: Vec<AtomicU64> = (0..n).into_par_iter().map(|_| AtomicU64::new(0)).collect();
+    let mut shift = from;
+    while shift < to {
+        let digit = |x: u64| ((x >> shift) as usize) & (DIGITS - 1);
+        let counts: Vec<Vec<usize>> = a
+            .par_chunks(per)
+            .map(|chunk| {
+                let mut count = vec![0usize; DIGITS];
+                for x in chunk {
+                    count[digit(x.load(Relaxed))] += 1;
+                }
+                count
+            })
+            .collect();
+        let mut places = vec![vec![0usize; DIGITS]; counts.len()];
+        let mut next = 0;
+        for d in 0..DIGITS {
+            for (c, count) in counts.iter().enumerate() {
+                places[c][d] = next;
+                next += count[d];
+            }
+        }
+        let out = &b;
+        a.par_chunks(per).zip(places).for_each(|(chunk, mut place)| {
+            for x in chunk {
+                let x = x.load(Relaxed);
+                let d = digit(x);
+                out[place[d]].store(x, Relaxed);
+                place[d] += 1;
+            }
+        });
+        std::mem::swap(&mut a, &mut b);
+        shift += BITS;
+    }
+    a
 }
 
 /// Stable LSD radix passes of 11 bits over bits `[from, to)` of `key(x)`.
@@ -285,8 +361,28 @@ mod tests {
     fn radix_sort_orders_any_i64() {
         let pairs: Vec<(u32, i64)> =
             [5, -3, i64::MAX, 0, i64::MIN, 70_000, 5].iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
-        let sorted: Vec<i64> = radix_sort_by_value(&pairs).into_iter().map(|(v, _)| v).collect();
-        assert_eq!(sorted, [i64::MIN, -3, 0, 5, 5, 70_000, i64::MAX]);
+        let sorted = |pairs: &[(u32, i64)]| {
+            let mut out = Vec::new();
+            sort_by_value(pairs).for_each(|v, i| out.push((v, i)));
+            out
+        };
+        // Values spanning all of i64: the wide form.
+        let values: Vec<i64> = sorted(&pairs).into_iter().map(|(v, _)| v).collect();
+        assert_eq!(values, [i64::MIN, -3, 0, 5, 5, 70_000, i64::MAX]);
+        // Packed, over several chunks and passes, stable (equal values keep their order).
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let pairs: Vec<(u32, i64)> = (0..300_000u32)
+            .map(|i| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (i % 5000, (rng % 3_000_000) as i64 - 1_000_000)
+            })
+            .collect();
+        let mut expected: Vec<(i64, u32)> = pairs.iter().map(|&(i, v)| (v, i)).collect();
+        expected.sort_by_key(|&(v, _)| v);
+        assert!(matches!(sort_by_value(&pairs), SortedValues::Packed { .. }));
+        assert_eq!(sorted(&pairs), expected);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::finalize::MetricValues;
 use super::{Derived, Engine, MetricValue, Resolved, ResultRow, Subject, rational_of_f64};
 use crate::period::Period;
@@ -39,8 +41,8 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         .collect();
     let subject_rank =
         rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), engine.subject_id(s))).collect());
-    // Sort light keys first, then build each row once, in order (rows are large, and a
-    // million of them moved twice cost more than all the sorting).
+    // Sort light keys first, then build each row once, in order and in parallel (rows are
+    // large, and a million of them moved twice cost more than all the sorting).
     let ids: Vec<Arc<str>> = resolved.requested.iter().map(|(out_id, _, _)| Arc::from(out_id.as_str())).collect();
     let mut keyed: Vec<(u64, &MetricValue, u32, u32, Subject)> = Vec::new();
     for (mi, (_, m, _)) in resolved.requested.iter().enumerate() {
@@ -54,7 +56,7 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
             }
         }
     }
-    keyed.sort_unstable_by_key(|k| k.0);
+    keyed.par_sort_unstable_by_key(|k| k.0);
     let targets: Vec<Option<super::Rational>> = resolved
         .requested
         .iter()
@@ -62,21 +64,24 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
             (*derived == Derived::Attainment).then(|| engine.target(m).and_then(rational_of_f64)).flatten()
         })
         .collect();
-    let mut rows = Vec::with_capacity(keyed.len());
-    for (_, value, mi, pi, subject) in keyed {
-        let (mi, pi) = (mi as usize, pi as usize);
-        let (_, m, derived) = &resolved.requested[mi];
-        let p = resolved.query_periods[pi];
-        let value = match derived {
-            Derived::None => *value,
-            Derived::Change => {
-                let previous = &values[by_id[m.id.as_str()]][period_index[&p.previous()]];
-                let before = previous.get(&subject).and_then(|x| x.value);
-                MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
-            }
-            Derived::Attainment => MetricValue::plain(value.value.zip(targets[mi]).and_then(|(a, t)| a.checked_div(t))),
-        };
-        rows.push(ResultRow { period: p, subject, metric: ids[mi].clone(), value });
-    }
-    rows
+    keyed
+        .into_par_iter()
+        .map(|(_, value, mi, pi, subject)| {
+            let (mi, pi) = (mi as usize, pi as usize);
+            let (_, m, derived) = &resolved.requested[mi];
+            let p = resolved.query_periods[pi];
+            let value = match derived {
+                Derived::None => *value,
+                Derived::Change => {
+                    let previous = &values[by_id[m.id.as_str()]][period_index[&p.previous()]];
+                    let before = previous.get(&subject).and_then(|x| x.value);
+                    MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
+                }
+                Derived::Attainment => {
+                    MetricValue::plain(value.value.zip(targets[mi]).and_then(|(a, t)| a.checked_div(t)))
+                }
+            };
+            ResultRow { period: p, subject, metric: ids[mi].clone(), value }
+        })
+        .collect()
 }

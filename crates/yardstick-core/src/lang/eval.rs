@@ -80,86 +80,106 @@ impl ExistsIndex {
     ///
     /// Keys are spread over up to 256 buckets by their high bits first (sequential writes,
     /// in parallel by chunks of rows), then each bucket — a key range small enough for the
-    /// cache — is counting-sorted by key and each group sorted by time, buckets in parallel.
+    /// cache — is counting-sorted by key and each group sorted by time, buckets in
+    /// parallel, each writing straight into its own part of the index.
     pub fn build(table: &Table, key_field: u16, time_field: Option<u16>) -> ExistsIndex {
         use rayon::prelude::*;
+        const CHUNK: usize = 1 << 16;
         let n = table.len();
-        let keys: Vec<i64> = (0..n).into_par_iter().map(|r| table.int(key_field as usize, r)).collect();
-        let times: Vec<i64> = match time_field {
-            Some(f) => (0..n).into_par_iter().map(|r| table.int(f as usize, r)).collect(),
-            None => vec![0; n],
+        let n_chunks = n.div_ceil(CHUNK);
+        let read = |field: u16, c: usize, out: &mut Vec<i64>| {
+            let rows = Rows::Range { start: c * CHUNK, len: CHUNK.min(n - c * CHUNK) };
+            out.resize(rows.len(), 0);
+            read_field(table, field, rows, out);
         };
-        let usable = |r: usize| keys[r] != NULL && keys[r] >= 0 && times[r] != NULL;
-        let n_keys = keys.par_iter().filter(|&&k| k != NULL && k >= 0).max().map_or(0, |&k| k as usize + 1);
+        let n_keys = (0..n_chunks)
+            .into_par_iter()
+            .map_init(Vec::new, |keys, c| {
+                read(key_field, c, keys);
+                keys.iter().filter(|&&k| k != NULL && k >= 0).max().map_or(0, |&k| k as usize + 1)
+            })
+            .max()
+            .unwrap_or(0);
         let bits = usize::BITS - n_keys.leading_zeros();
         let shift = bits.saturating_sub(8);
         let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
         // (row, key within its bucket, time) per bucket per chunk, in row order: later passes
         // read them sequentially instead of looking keys and times up by row.
-        const CHUNK: usize = 1 << 16;
-        let staged: Vec<Vec<Vec<(u32, u32, i64)>>> = (0..n.div_ceil(CHUNK))
+        let staged: Vec<Vec<Vec<(u32, u32, i64)>>> = (0..n_chunks)
             .into_par_iter()
-            .map(|c| {
-                let mut local = vec![Vec::new(); n_buckets];
-                for r in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    if usable(r) {
-                        let k = keys[r] as usize;
-                        local[k >> shift].push((r as u32, (k & ((1 << shift) - 1)) as u32, times[r]));
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(keys, times), c| {
+                    read(key_field, c, keys);
+                    match time_field {
+                        Some(f) => read(f, c, times),
+                        None => times.resize(keys.len(), 0),
                     }
-                }
-                local
-            })
+                    let mut local = vec![Vec::new(); n_buckets];
+                    for (i, (&k, &t)) in keys.iter().zip(times.iter()).enumerate() {
+                        if k != NULL && k >= 0 && t != NULL {
+                            let k = k as usize;
+                            local[k >> shift].push(((c * CHUNK + i) as u32, (k & ((1 << shift) - 1)) as u32, t));
+                        }
+                    }
+                    local
+                },
+            )
             .collect();
-        drop(keys);
-        // Each bucket: counting sort by key, then each group by (time, row).
-        let buckets: Vec<(Vec<u32>, Vec<i64>, Vec<u32>)> = (0..n_buckets)
-            .into_par_iter()
-            .map(|b| {
-                let n_local = (1usize << shift).min(n_keys - (b << shift));
-                let mut counts = vec![0u32; n_local + 1];
-                for chunk in &staged {
-                    for &(_, k, _) in &chunk[b] {
-                        counts[k as usize + 1] += 1;
-                    }
-                }
-                for k in 0..n_local {
-                    counts[k + 1] += counts[k];
-                }
-                let mut fill = counts.clone();
-                let mut sorted = vec![(0i64, 0u32); counts[n_local] as usize];
-                for chunk in &staged {
-                    for &(r, k, t) in &chunk[b] {
-                        sorted[fill[k as usize] as usize] = (t, r);
-                        fill[k as usize] += 1;
-                    }
-                }
-                for k in 0..n_local {
-                    let group = &mut sorted[counts[k] as usize..counts[k + 1] as usize];
-                    if group.len() > 1 {
-                        group.sort_unstable();
-                    }
-                }
-                let rows = sorted.iter().map(|&(_, r)| r).collect();
-                let sorted_times = sorted.iter().map(|&(t, _)| t).collect();
-                (rows, sorted_times, counts)
-            })
-            .collect();
-        let total: usize = buckets.iter().map(|(rows, _, _)| rows.len()).sum();
-        let mut offsets = Vec::with_capacity(n_keys + 1);
-        let mut rows = Vec::with_capacity(total);
-        let mut sorted_times = Vec::with_capacity(total);
-        for (bucket_rows, bucket_times, counts) in buckets {
-            let base = rows.len() as u32;
-            offsets.extend(counts[..counts.len() - 1].iter().map(|&c| base + c));
-            rows.extend_from_slice(&bucket_rows);
-            sorted_times.extend_from_slice(&bucket_times);
+        // Each bucket's place in the index, and the index cut into those places.
+        let sizes: Vec<usize> = (0..n_buckets).map(|b| staged.iter().map(|chunk| chunk[b].len()).sum()).collect();
+        let total: usize = sizes.iter().sum();
+        let mut rows = vec![0u32; total];
+        let mut sorted_times = vec![0i64; total];
+        let mut offsets = vec![0u32; n_keys + 1];
+        let mut parts = Vec::with_capacity(n_buckets);
+        let (mut rows_left, mut times_left, mut offsets_left) =
+            (&mut rows[..], &mut sorted_times[..], &mut offsets[..]);
+        let mut base = 0u32;
+        for (b, &size) in sizes.iter().enumerate() {
+            let n_local = (1usize << shift).min(n_keys - (b << shift));
+            let (r, rest) = std::mem::take(&mut rows_left).split_at_mut(size);
+            let (t, rest_t) = std::mem::take(&mut times_left).split_at_mut(size);
+            let (o, rest_o) = std::mem::take(&mut offsets_left).split_at_mut(n_local);
+            (rows_left, times_left, offsets_left) = (rest, rest_t, rest_o);
+            parts.push((b, base, r, t, o));
+            base += size as u32;
         }
-        offsets.push(rows.len() as u32);
+        offsets_left[0] = total as u32;
+        parts.into_par_iter().for_each_init(Vec::new, |sorted, (b, base, rows, times, offsets)| {
+            // Counting sort by key, then each group by (time, row).
+            let n_local = offsets.len();
+            let mut fill = vec![0u32; n_local + 1];
+            for chunk in &staged {
+                for &(_, k, _) in &chunk[b] {
+                    fill[k as usize + 1] += 1;
+                }
+            }
+            for k in 0..n_local {
+                fill[k + 1] += fill[k];
+            }
+            for (o, &f) in offsets.iter_mut().zip(&fill) {
+                *o = base + f;
+            }
+            sorted.clear();
+            sorted.resize(rows.len(), (0i64, 0u32));
+            for chunk in &staged {
+                for &(r, k, t) in &chunk[b] {
+                    sorted[fill[k as usize] as usize] = (t, r);
+                    fill[k as usize] += 1;
+                }
+            }
+            for k in 0..n_local {
+                let group = &mut sorted[(offsets[k] - base) as usize..fill[k] as usize];
+                if group.len() > 1 {
+                    group.sort_unstable();
+                }
+            }
+            for ((row, time), &(t, r)) in rows.iter_mut().zip(times.iter_mut()).zip(sorted.iter()) {
+                (*row, *time) = (r, t);
+            }
+        });
         ExistsIndex { offsets, rows, times: sorted_times }
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 4 + self.rows.capacity() * 4 + self.times.capacity() * 8
     }
 
     fn group(&self, key: i64) -> std::ops::Range<usize> {
@@ -360,6 +380,9 @@ impl Evaluator {
                 let keys = b(plan.key_outer);
                 let lower = plan.lower.map(|(id, inclusive)| (b(id), inclusive));
                 let upper = plan.upper.map(|(id, inclusive)| (b(id), inclusive));
+                // In two sweeps: first every row's group (independent loads the processor
+                // overlaps), then the probes.
+                let groups: Vec<std::ops::Range<usize>> = keys.iter().map(|&k| idx.group(k)).collect();
                 for (i, o) in out.iter_mut().enumerate() {
                     *o = probe(
                         prog,
@@ -369,7 +392,7 @@ impl Evaluator {
                         inner,
                         table,
                         rows.row(i),
-                        keys[i],
+                        groups[i].clone(),
                         lower.map(|(v, inc)| (v[i], inc)),
                         upper.map(|(v, inc)| (v[i], inc)),
                     ) as i64;
@@ -407,14 +430,13 @@ fn probe(
     inner: &Table,
     outer: &Table,
     outer_row: usize,
-    key: i64,
+    group: std::ops::Range<usize>,
     lower: Option<(i64, bool)>,
     upper: Option<(i64, bool)>,
 ) -> bool {
-    if key == NULL || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
+    if group.is_empty() || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
         return false;
     }
-    let group = idx.group(key);
     let times = &idx.times[group.clone()];
     let start = match lower {
         Some((lo, true)) => times.partition_point(|&t| t < lo),
