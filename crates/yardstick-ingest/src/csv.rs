@@ -164,6 +164,9 @@ fn memchr2_pos(hay: &[u8]) -> Option<usize> {
     memchr::memchr2(b'"', b'\n', hay)
 }
 
+/// Rows parsed together (column at a time) by the batch builder.
+const GROUP_ROWS: usize = 256;
+
 /// Reads every record of `text` (a chunk) into `builder`, reporting bad rows and noting
 /// the line of every accepted row. Returns the number of data rows seen.
 fn parse_chunk(
@@ -176,51 +179,90 @@ fn parse_chunk(
     lines: &mut Vec<u32>,
 ) -> usize {
     let mut records = Records::new(text, first_line);
+    let width = header.len();
     let mut rows = 0;
+    // A group of rows waiting to be parsed: their cells, one row after another, and lines.
+    let mut group = Group { cells: Vec::with_capacity(GROUP_ROWS * width), lines: Vec::new(), diags: Vec::new() };
     while let Some(record) = records.next_record() {
         rows += 1;
         let line = match record {
             Ok(line) => line,
             Err(e) => {
-                diags.push(Diagnostic::error(file, e.line, e.column, e.message).fix("check the quotes of this row"));
+                let d = Diagnostic::error(file, e.line, e.column, e.message).fix("check the quotes of this row");
+                group.diags.push((e.line, d));
                 continue;
             }
         };
         let n = records.n_fields();
-        // Cells on the stack: no allocation per row for up to 64 fields.
-        let mut stack = [""; 64];
-        let mut heap = Vec::new();
-        let cells: &mut [&str] = if n <= stack.len() {
-            &mut stack[..n]
-        } else {
-            heap.resize(n, "");
-            &mut heap
-        };
-        for (k, cell) in cells.iter_mut().enumerate() {
-            *cell = records.cell(k);
-        }
-        if n != header.len() {
-            diags.push(
-                Diagnostic::error(
-                    file,
-                    line,
-                    n.min(header.len()) + 1,
-                    format!("the row has {n} fields, the header {}", header.len()),
-                )
-                .fix("check for a missing or extra comma, or an unquoted comma inside a value"),
-            );
+        if n != width {
+            let d =
+                Diagnostic::error(file, line, n.min(width) + 1, format!("the row has {n} fields, the header {width}"))
+                    .fix("check for a missing or extra comma, or an unquoted comma inside a value");
+            group.diags.push((line, d));
             continue;
         }
-        match builder.push_row(cells) {
-            Ok(()) => lines.push(line as u32),
-            Err(errors) => {
-                for e in errors {
-                    diags.push(Diagnostic::error(file, line, e.cell + 1, e.message).field(e.field).fix(e.fix));
-                }
+        if records.text_cells_into(&mut group.cells) {
+            group.lines.push(line as u32);
+            if group.lines.len() == GROUP_ROWS {
+                group.flush(file, builder, diags, lines);
             }
+        } else {
+            // A cell with doubled quotes lives only until the next record: parse the row now.
+            group.flush(file, builder, diags, lines);
+            let cells: Vec<&str> = (0..n).map(|k| records.cell(k)).collect();
+            group.lines.push(line as u32);
+            group.parse_one(file, builder, diags, lines, &cells);
         }
     }
+    group.flush(file, builder, diags, lines);
     rows
+}
+
+/// Rows of a chunk gathered for [`BatchBuilder::push_rows`], with the diagnostics of rows
+/// among them that could not be read (kept in line order with those of parsing).
+struct Group<'t> {
+    cells: Vec<&'t str>,
+    lines: Vec<u32>,
+    diags: Vec<(usize, Diagnostic)>,
+}
+
+impl<'t> Group<'t> {
+    fn flush(&mut self, file: &str, builder: &mut BatchBuilder, diags: &mut Vec<Diagnostic>, lines: &mut Vec<u32>) {
+        let cells = std::mem::take(&mut self.cells);
+        self.parse_one(file, builder, diags, lines, &cells);
+        self.cells = cells;
+        self.cells.clear();
+    }
+
+    /// Parses the rows of `cells` (lines in `self.lines`) and reports, in line order.
+    fn parse_one(
+        &mut self,
+        file: &str,
+        builder: &mut BatchBuilder,
+        diags: &mut Vec<Diagnostic>,
+        lines: &mut Vec<u32>,
+        cells: &[&str],
+    ) {
+        let errors = builder.push_rows(cells, self.lines.len());
+        let mut next_error = errors.iter().peekable();
+        for (r, &line) in self.lines.iter().enumerate() {
+            match next_error.peek() {
+                Some((bad, _)) if *bad == r => {
+                    let (_, errors) = next_error.next().expect("peeked");
+                    for e in errors {
+                        let d = Diagnostic::error(file, line as usize, e.cell + 1, e.message.clone())
+                            .field(e.field.clone())
+                            .fix(e.fix.clone());
+                        self.diags.push((line as usize, d));
+                    }
+                }
+                _ => lines.push(line),
+            }
+        }
+        self.diags.sort_by_key(|(line, _)| *line);
+        diags.extend(self.diags.drain(..).map(|(_, d)| d));
+        self.lines.clear();
+    }
 }
 
 /// Parses the header line; returns the column names and the byte offset of the body.

@@ -163,6 +163,23 @@ impl<'t> Records<'t> {
         }
     }
 
+    /// Appends the cells of the record to `out` as slices of the text; false (and nothing
+    /// appended) when a cell was unescaped into scratch space, which lasts only until the
+    /// next record (then use [`Records::cell`]).
+    #[inline]
+    pub fn text_cells_into(&self, out: &mut Vec<&'t str>) -> bool {
+        if !self.scratch.is_empty() {
+            return false;
+        }
+        out.reserve(self.fields.len());
+        for f in &self.fields {
+            if let Field::Slice(a, z) = *f {
+                out.push(&self.text[a..z]);
+            }
+        }
+        true
+    }
+
     /// Skips to the start of the next line (after a malformed record).
     fn skip_record(&mut self, from: usize) {
         let b = self.text.as_bytes();
@@ -203,6 +220,8 @@ mod tests {
         );
         assert_eq!(all("no,newline"), vec![(1, vec!["no".into(), "newline".into()])]);
         assert_eq!(all("\"\",x\n"), vec![(1, vec!["".into(), "x".into()])]);
+        // A carriage return alone ends a record too.
+        assert_eq!(all("x\ry,z\n"), vec![(1, vec!["x".into()]), (2, vec!["y".into(), "z".into()])]);
     }
 
     #[test]

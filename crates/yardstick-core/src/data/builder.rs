@@ -20,14 +20,6 @@ pub struct FieldError {
     pub fix: String,
 }
 
-/// Parsed cell before it is committed to the batch.
-#[derive(Clone, Copy)]
-enum Parsed<'t> {
-    Int(i64),
-    Label(&'t str),
-    Text(&'t str),
-}
-
 enum Builder {
     Ints(Vec<i64>),
     Coded(Vec<i64>, Interner),
@@ -35,12 +27,9 @@ enum Builder {
     /// (stored as `−(code + 2)`).
     Keys(Vec<i64>, Option<(String, usize)>, Interner),
     /// A label column of few distinct values: the last labels seen are tried first.
-    Labels(Vec<i64>, Interner, Vec<(Box<str>, i64)>),
+    Labels(Vec<i64>, Interner, LabelCache),
     Text(TextColumn),
 }
-
-/// How many recent labels a label column remembers.
-const RECENT_LABELS: usize = 16;
 
 /// Builds one batch of rows of a source. `columns[i]` is the schema field of the `i`-th
 /// cell of every row (None: a column the import was told to ignore).
@@ -88,7 +77,7 @@ impl<'a> BatchBuilder<'a> {
                 FieldType::Id => Builder::Coded(Vec::new(), Interner::new()),
                 FieldType::Key(_) => Builder::Keys(Vec::new(), None, Interner::default()),
                 FieldType::Enum(_) | FieldType::Category | FieldType::Period => {
-                    Builder::Labels(Vec::new(), Interner::default(), Vec::new())
+                    Builder::Labels(Vec::new(), Interner::default(), LabelCache::default())
                 }
                 _ => Builder::Ints(Vec::new()),
             })
@@ -150,89 +139,161 @@ impl<'a> BatchBuilder<'a> {
         self.len == 0
     }
 
-    /// Parses and adds a row; on error nothing of the row is kept. Each cell is parsed
-    /// straight into its column; a row with an error is rolled back.
+    /// Parses and adds a row; on error nothing of the row is kept.
     pub fn push_row(&mut self, cells: &[&str]) -> Result<(), Vec<FieldError>> {
-        let mut errors: Vec<FieldError> = Vec::new();
+        match self.push_rows(cells, 1).pop() {
+            Some((_, errors)) => Err(errors),
+            None => Ok(()),
+        }
+    }
+
+    /// Parses and adds `n` rows, given one after another in `cells` (`cells.len() / n` each).
+    /// Column at a time: one tight loop per field, its type decided once. A row with any
+    /// error is kept out whole; returns the errors of each such row (by its index among
+    /// the `n`, in order), sorted by cell.
+    pub fn push_rows(&mut self, cells: &[&str], n: usize) -> Vec<(usize, Vec<FieldError>)> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let width = cells.len() / n;
+        let start = self.len;
+        let mut errors: Vec<(usize, FieldError)> = Vec::new();
         for f in 0..self.builders.len() {
             let field = &self.def.fields[f];
             let Some(cell) = self.positions[f] else {
                 if field.required {
-                    errors.push(FieldError {
-                        cell: 0,
-                        field: field.name.into(),
-                        message: format!("the file has no {} column", field.name),
-                        fix: format!("add a {} column", field.name),
-                    });
+                    errors.extend((0..n).map(|r| {
+                        (
+                            r,
+                            FieldError {
+                                cell: 0,
+                                field: field.name.into(),
+                                message: format!("the file has no {} column", field.name),
+                                fix: format!("add a {} column", field.name),
+                            },
+                        )
+                    }));
                 }
-                self.push_null(f);
-                continue;
-            };
-            let raw = cells.get(cell).copied().unwrap_or("");
-            let text = trim(raw);
-            if text.is_empty() {
-                if field.required {
-                    errors.push(FieldError {
-                        cell,
-                        field: field.name.into(),
-                        message: format!("{} is required but empty", field.name),
-                        fix: format!("fill in {} (必填)", field.name),
-                    });
-                }
-                self.push_null(f);
-                continue;
-            }
-            let parsed = match self.parse(field.ty, text, raw) {
-                Some(p) if Some(f) == self.role_field => self.check_role(p),
-                Some(p) => Ok(p),
-                None => Err(self.problem(field.ty, field.name, text)),
-            };
-            match parsed {
-                Ok(p) => self.push_parsed(f, p),
-                Err((message, fix)) => {
-                    errors.push(FieldError { cell, field: field.name.into(), message, fix });
+                for _ in 0..n {
                     self.push_null(f);
                 }
-            }
+                continue;
+            };
+            let column = (0..n).map(|r| cells.get(r * width + cell).copied().unwrap_or(""));
+            self.parse_column(f, cell, column, &mut errors);
         }
+        let mut bad = vec![false; n];
+        for &(r, _) in &errors {
+            bad[r] = true;
+        }
+        for r in 0..n {
+            if bad[r] {
+                continue;
+            }
+            self.defaults_from_ticket(start + r);
+            let before = errors.len();
+            self.order_checks(start + r, r, &mut errors);
+            bad[r] = errors.len() > before;
+        }
+        self.len = start + n;
         if errors.is_empty() {
-            self.defaults_from_ticket();
-            self.order_checks(&mut errors);
+            return Vec::new();
         }
-        if !errors.is_empty() {
-            self.roll_back();
-            errors.sort_by_key(|e| e.cell);
-            return Err(errors);
-        }
-        self.len += 1;
-        Ok(())
-    }
-
-    fn push_null(&mut self, f: usize) {
-        match &mut self.builders[f] {
-            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v.push(NULL),
-            Builder::Text(t) => t.push(None),
-        }
-    }
-
-    fn push_parsed(&mut self, f: usize, p: Parsed) {
-        match (&mut self.builders[f], p) {
-            (Builder::Ints(v), Parsed::Int(x)) => v.push(x),
-            (Builder::Coded(v, dict), Parsed::Label(l)) => v.push(dict.intern(l).0 as i64),
-            (Builder::Labels(v, dict, recent), Parsed::Label(l)) => {
-                let code = match recent.iter().find(|(label, _)| **label == *l) {
-                    Some(&(_, code)) => code,
-                    None => {
-                        let code = dict.intern(l).0 as i64;
-                        if recent.len() < RECENT_LABELS {
-                            recent.push((l.into(), code));
-                        }
-                        code
-                    }
-                };
-                v.push(code);
+        self.drop_rows(start, &bad);
+        errors.sort_by_key(|(r, e)| (*r, e.cell));
+        let mut out: Vec<(usize, Vec<FieldError>)> = Vec::new();
+        for (r, e) in errors {
+            match out.last_mut() {
+                Some((last, list)) if *last == r => list.push(e),
+                _ => out.push((r, vec![e])),
             }
-            (Builder::Keys(v, shape, labels), Parsed::Label(key)) => {
+        }
+        out
+    }
+
+    /// Parses one field of every row into its builder.
+    fn parse_column<'t>(
+        &mut self,
+        f: usize,
+        cell: usize,
+        column: impl Iterator<Item = &'t str>,
+        errors: &mut Vec<(usize, FieldError)>,
+    ) {
+        let field = &self.def.fields[f];
+        let (ty, name, required) = (field.ty, field.name, field.required);
+        let source = self.source;
+        let BatchBuilder { builders, times, tz, data, roles, role_field, .. } = self;
+        let problem = |text: &str| problem(source, ty, name, text);
+        let at = (required, name, cell);
+        match (&mut builders[f], ty) {
+            (Builder::Text(t), _) => each_cell(column, at, errors, |c| {
+                t.push(c.map(|(_, raw)| raw));
+                Ok(())
+            }),
+            (Builder::Ints(v), FieldType::Instant) => {
+                let times = times.get_mut();
+                each_cell(column, at, errors, |c| put_int(v, c, |t| times.parse(t).map(|p| tz.resolve(p)), problem))
+            }
+            (Builder::Ints(v), FieldType::Int { min, max }) => each_cell(column, at, errors, |c| {
+                put_int(v, c, |t| parse_int(t).filter(|x| (min..=max).contains(x)), problem)
+            }),
+            (Builder::Ints(v), FieldType::Decimal) => {
+                each_cell(column, at, errors, |c| put_int(v, c, parse_decimal, problem))
+            }
+            (Builder::Ints(v), FieldType::Bool) => {
+                each_cell(column, at, errors, |c| put_int(v, c, |t| parse_bool(t).map(i64::from), problem))
+            }
+            (Builder::Ints(v), FieldType::Ref(target)) => {
+                let table = data.table(target);
+                each_cell(column, at, errors, |c| put_int(v, c, |t| table.find(t).map(|row| row as i64), problem))
+            }
+            (Builder::Ints(v), _) => each_cell(column, at, errors, |c| put_int(v, c, |_| None, problem)),
+            (Builder::Coded(v, dict), _) => each_cell(column, at, errors, |c| {
+                v.push(c.map_or(NULL, |(text, _)| dict.intern(text).0 as i64));
+                Ok(())
+            }),
+            (Builder::Labels(v, dict, recent), FieldType::Enum(values)) => {
+                // The codes of the enumeration's values, as they are met.
+                let mut codes: Vec<i64> = vec![NULL; values.len()];
+                each_cell(column, at, errors, |c| {
+                    let Some((text, _)) = c else {
+                        v.push(NULL);
+                        return Ok(());
+                    };
+                    let Some(k) = values.iter().position(|x| x.eq_ignore_ascii_case(text)) else {
+                        return Err(problem(text));
+                    };
+                    if codes[k] == NULL {
+                        codes[k] = label_code(dict, recent, values[k]);
+                    }
+                    v.push(codes[k]);
+                    Ok(())
+                })
+            }
+            (Builder::Labels(v, dict, recent), _) => {
+                let roles = (*role_field == Some(f)).then_some(&*roles);
+                each_cell(column, at, errors, |c| {
+                    let Some((text, _)) = c else {
+                        v.push(NULL);
+                        return Ok(());
+                    };
+                    if ty == FieldType::Period && Period::parse(text).is_none() {
+                        return Err(problem(text));
+                    }
+                    if let Some(roles) = roles
+                        && !roles.iter().any(|r| r == text)
+                    {
+                        return Err(role_problem(roles, text));
+                    }
+                    v.push(label_code(dict, recent, text));
+                    Ok(())
+                })
+            }
+            (Builder::Keys(v, shape, labels), _) => each_cell(column, at, errors, |c| {
+                let Some((key, _)) = c else {
+                    v.push(NULL);
+                    return Ok(());
+                };
                 if shape.is_none()
                     && let Some((prefix, digits, _)) = super::interner::split_numeric(key)
                 {
@@ -243,124 +304,80 @@ impl<'a> BatchBuilder<'a> {
                     Some(n) if n < (1 << 62) => v.push(n as i64),
                     _ => v.push(-(labels.intern(key).0 as i64) - 2),
                 }
-            }
-            (Builder::Text(t), Parsed::Text(s)) => t.push(Some(s)),
-            _ => self.push_null(f),
+                Ok(())
+            }),
         }
     }
 
-    /// The value just pushed into an Int-like column.
-    fn last(&self, f: usize) -> i64 {
+    fn push_null(&mut self, f: usize) {
+        match &mut self.builders[f] {
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v.push(NULL),
+            Builder::Text(t) => t.push(None),
+        }
+    }
+
+    /// Removes the rows `start + r` with `bad[r]` from every builder (rare: rows with errors).
+    fn drop_rows(&mut self, start: usize, bad: &[bool]) {
+        for b in &mut self.builders {
+            match b {
+                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => {
+                    let mut kept = start;
+                    for (r, &is_bad) in bad.iter().enumerate() {
+                        if !is_bad {
+                            v[kept] = v[start + r];
+                            kept += 1;
+                        }
+                    }
+                    v.truncate(kept);
+                }
+                Builder::Text(t) => {
+                    let tail: Vec<Option<String>> =
+                        (start..start + bad.len()).map(|r| t.get(r).map(String::from)).collect();
+                    t.truncate(start);
+                    for (text, &is_bad) in tail.iter().zip(bad) {
+                        if !is_bad {
+                            t.push(text.as_deref());
+                        }
+                    }
+                }
+            }
+        }
+        self.len = start + bad.iter().filter(|&&b| !b).count();
+    }
+
+    /// The value of an Int-like column at row `i` of the batch.
+    fn value(&self, f: usize, i: usize) -> i64 {
         match &self.builders[f] {
-            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v[self.len],
+            Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => v[i],
             Builder::Text(_) => NULL,
         }
     }
 
-    fn set_last(&mut self, f: usize, value: i64) {
-        let len = self.len;
-        if let Builder::Ints(v) = &mut self.builders[f] {
-            v[len] = value;
-        }
-    }
-
-    /// Removes the cells of the row being added.
-    fn roll_back(&mut self) {
-        let len = self.len;
-        for b in &mut self.builders {
-            match b {
-                Builder::Ints(v) | Builder::Coded(v, _) | Builder::Labels(v, _, _) | Builder::Keys(v, _, _) => {
-                    v.truncate(len)
-                }
-                Builder::Text(t) => t.truncate(len),
-            }
-        }
-    }
-
-    /// Parses a non-empty cell; `None` when it is not a valid value of its type (then
-    /// [`BatchBuilder::problem`] says why).
-    #[inline]
-    fn parse<'t>(&self, ty: FieldType, text: &'t str, raw: &'t str) -> Option<Parsed<'t>> {
-        match ty {
-            FieldType::Id | FieldType::Category | FieldType::Key(_) => Some(Parsed::Label(text)),
-            FieldType::Text => Some(Parsed::Text(raw)),
-            FieldType::Instant => self.times.borrow_mut().parse(text).map(|p| Parsed::Int(self.tz.resolve(p))),
-            FieldType::Int { min, max } => parse_int(text).filter(|v| (min..=max).contains(v)).map(Parsed::Int),
-            FieldType::Decimal => parse_decimal(text).map(Parsed::Int),
-            FieldType::Bool => parse_bool(text).map(|b| Parsed::Int(b as i64)),
-            FieldType::Enum(values) => values.iter().find(|v| v.eq_ignore_ascii_case(text)).map(|v| Parsed::Label(v)),
-            FieldType::Period => Period::parse(text).map(|_| Parsed::Label(text)),
-            FieldType::Ref(target) => self.data.table(target).find(text).map(|row| Parsed::Int(row as i64)),
-        }
-    }
-
-    /// Why a cell did not parse, and how to fix it.
-    #[cold]
-    fn problem(&self, ty: FieldType, name: &str, text: &str) -> (String, String) {
-        match ty {
-            FieldType::Instant => (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string()),
-            FieldType::Int { min, max } => match text.parse::<i64>() {
-                Ok(v) => (format!("{v} is out of range"), format!("write a whole number from {min} to {max}")),
-                Err(_) => {
-                    (format!("`{text}` is not a whole number"), format!("write a whole number from {min} to {max}"))
-                }
-            },
-            FieldType::Decimal => (
-                format!("`{text}` is not a number"),
-                "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
-            ),
-            FieldType::Bool => {
-                (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
-            }
-            FieldType::Enum(values) => {
-                (format!("`{text}` is not a valid {name}"), format!("use one of {}", values.join(", ")))
-            }
-            FieldType::Period => (format!("`{text}` is not a period"), PERIOD_FORMAT_HINT.to_string()),
-            FieldType::Ref(target) if target == self.source => (
-                format!("{name} `{text}` does not refer to an earlier row of {}", target.name()),
-                format!("list {text} before the rows that refer to it"),
-            ),
-            FieldType::Ref(target) => (
-                format!("{name} `{text}` is not in {}.csv", target.name()),
-                format!("add {text} to {}.csv or correct the id", target.name()),
-            ),
-            _ => (format!("`{text}` is not valid"), String::new()),
-        }
-    }
-
-    fn check_role<'t>(&self, p: Parsed<'t>) -> Result<Parsed<'t>, (String, String)> {
-        if let Parsed::Label(role) = p
-            && !self.roles.iter().any(|r| r == role)
-        {
-            return Err((
-                format!("`{role}` is not a role"),
-                format!("use one of {} or declare it under [organisation] custom_roles", self.roles.join(", ")),
-            ));
-        }
-        Ok(p)
-    }
-
     /// `agent_id` of surveys and complaints defaults to the ticket's agent.
-    fn defaults_from_ticket(&mut self) {
+    fn defaults_from_ticket(&mut self, i: usize) {
         let Some((ticket_field, fields)) = &self.ticket_defaults else { return };
-        let ticket = self.last(*ticket_field);
+        let ticket = self.value(*ticket_field, i);
         if ticket == NULL {
             return;
         }
         let tickets = self.data.table(Source::Tickets);
         let fill: Vec<(usize, i64)> = fields
             .iter()
-            .filter(|&&(f, _)| self.last(f) == NULL)
+            .filter(|&&(f, _)| self.value(f, i) == NULL)
             .map(|&(f, from)| (f, tickets.int(from, ticket as usize)))
             .collect();
         for (f, v) in fill {
-            self.set_last(f, v);
+            if let Builder::Ints(values) = &mut self.builders[f] {
+                values[i] = v;
+            }
         }
     }
 
-    fn order_checks(&self, errors: &mut Vec<FieldError>) {
+    /// Checks that earlier fields do not come after later ones, for row `i` of the batch
+    /// (row `r` of the call).
+    fn order_checks(&self, i: usize, r: usize, errors: &mut Vec<(usize, FieldError)>) {
         for &(a, b, is_time) in &self.checks {
-            let (x, y) = (self.last(a), self.last(b));
+            let (x, y) = (self.value(a, i), self.value(b, i));
             if x != NULL && y != NULL && y < x {
                 let (earlier, later) = (self.def.fields[a].name, self.def.fields[b].name);
                 let (message, fix) = if is_time {
@@ -371,7 +388,8 @@ impl<'a> BatchBuilder<'a> {
                 } else {
                     (format!("{earlier} is larger than {later}"), format!("{earlier} must not exceed {later}"))
                 };
-                errors.push(FieldError { cell: self.positions[b].unwrap_or(0), field: later.into(), message, fix });
+                errors
+                    .push((r, FieldError { cell: self.positions[b].unwrap_or(0), field: later.into(), message, fix }));
             }
         }
     }
@@ -395,6 +413,117 @@ impl<'a> BatchBuilder<'a> {
     /// The schema field of each cell position.
     pub fn columns(&self) -> &[Option<usize>] {
         &self.columns
+    }
+}
+
+/// Feeds the cells of one column to `put` — `Some((trimmed, raw))`, or `None` for an empty
+/// cell, which must add a null — and records the errors: an empty required cell, or the
+/// reason `put` gives for a cell it did not take (then a null is added in its place).
+#[inline]
+fn each_cell<'t>(
+    column: impl Iterator<Item = &'t str>,
+    (required, name, cell): (bool, &str, usize),
+    errors: &mut Vec<(usize, FieldError)>,
+    mut put: impl FnMut(Option<(&'t str, &'t str)>) -> Result<(), (String, String)>,
+) {
+    for (r, raw) in column.enumerate() {
+        let text = trim(raw);
+        if text.is_empty() {
+            if required {
+                let (message, fix) = (format!("{name} is required but empty"), format!("fill in {name} (必填)"));
+                errors.push((r, FieldError { cell, field: name.into(), message, fix }));
+            }
+            let _ = put(None);
+            continue;
+        }
+        if let Err((message, fix)) = put(Some((text, raw))) {
+            errors.push((r, FieldError { cell, field: name.into(), message, fix }));
+            let _ = put(None);
+        }
+    }
+}
+
+/// Adds a number parsed from a cell (a null for an empty cell), or says why it is not one.
+#[inline]
+fn put_int(
+    v: &mut Vec<i64>,
+    cell: Option<(&str, &str)>,
+    parse: impl FnOnce(&str) -> Option<i64>,
+    problem: impl FnOnce(&str) -> (String, String),
+) -> Result<(), (String, String)> {
+    match cell {
+        None => v.push(NULL),
+        Some((text, _)) => v.push(parse(text).ok_or_else(|| problem(text))?),
+    }
+    Ok(())
+}
+
+/// Recently met labels of a column and their codes, in a small direct-mapped table keyed
+/// by a label's first eight bytes and length (a label of up to eight bytes is known by
+/// those alone; a longer one is compared in full).
+#[derive(Default)]
+pub struct LabelCache {
+    slots: Vec<(u64, usize, Box<str>, i64)>,
+}
+
+/// The code of a label, from the cache or interned.
+#[inline]
+fn label_code(dict: &mut Interner, cache: &mut LabelCache, label: &str) -> i64 {
+    const SLOTS: usize = 64;
+    let mut w = [0u8; 8];
+    let k = label.len().min(8);
+    w[..k].copy_from_slice(&label.as_bytes()[..k]);
+    let head = u64::from_le_bytes(w);
+    let slot = ((head ^ label.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+    if cache.slots.is_empty() {
+        cache.slots = vec![(0, usize::MAX, Box::from(""), NULL); SLOTS];
+    }
+    let (h, len, text, code) = &cache.slots[slot];
+    if *h == head && *len == label.len() && (label.len() <= 8 || **text == *label) {
+        return *code;
+    }
+    let code = dict.intern(label).0 as i64;
+    cache.slots[slot] = (head, label.len(), label.into(), code);
+    code
+}
+
+#[cold]
+fn role_problem(roles: &[String], role: &str) -> (String, String) {
+    (
+        format!("`{role}` is not a role"),
+        format!("use one of {} or declare it under [organisation] custom_roles", roles.join(", ")),
+    )
+}
+
+/// Why a cell of `source` did not parse as `ty`, and how to fix it.
+#[cold]
+fn problem(source: Source, ty: FieldType, name: &str, text: &str) -> (String, String) {
+    match ty {
+        FieldType::Instant => (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string()),
+        FieldType::Int { min, max } => match text.parse::<i64>() {
+            Ok(v) => (format!("{v} is out of range"), format!("write a whole number from {min} to {max}")),
+            Err(_) => (format!("`{text}` is not a whole number"), format!("write a whole number from {min} to {max}")),
+        },
+        FieldType::Decimal => (
+            format!("`{text}` is not a number"),
+            "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
+        ),
+        FieldType::Bool => {
+            (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
+        }
+        FieldType::Enum(values) => {
+            (format!("`{text}` is not a valid {name}"), format!("use one of {}", values.join(", ")))
+        }
+        FieldType::Period => (format!("`{text}` is not a period"), PERIOD_FORMAT_HINT.to_string()),
+        FieldType::Ref(target) if target == source => (
+            format!("{name} `{text}` does not refer to an earlier row of {}", target.name()),
+            format!("list {text} before the rows that refer to it"),
+        ),
+        FieldType::Ref(target) => (
+            format!("{name} `{text}` is not in {}.csv", target.name()),
+            format!("add {text} to {}.csv or correct the id", target.name()),
+        ),
+        _ => (format!("`{text}` is not valid"), String::new()),
     }
 }
 
