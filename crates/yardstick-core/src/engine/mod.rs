@@ -255,8 +255,11 @@ impl<'a> Engine<'a> {
             }
             if profile {
                 eprintln!(
-                    "  {}: scan {:.3} s, finalize {:.3} s",
+                    "  {} ({} nodes, {} groups, {} metrics): scan {:.3} s, finalize {:.3} s",
                     plan.source.name(),
+                    plan.prog.nodes.len(),
+                    plan.groups.len(),
+                    plan.metrics.len(),
                     (t1 - t0).as_secs_f64(),
                     t1.elapsed().as_secs_f64()
                 );

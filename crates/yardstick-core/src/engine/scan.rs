@@ -116,8 +116,13 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
     let n = env.data.table(plan.source).len();
     let n_batches = n.div_ceil(BATCH);
     let n_cells = placement.cells.len();
+    // A few ranges of batches per thread: each range fills one state (counters for every
+    // cell × slot, megabytes for a year of periods), so more ranges cost more zeroing and
+    // merging than they gain in balance.
+    let per_range = n_batches.div_ceil(4 * rayon::current_num_threads()).max(1);
     (0..n_batches)
         .into_par_iter()
+        .with_min_len(per_range)
         .fold(
             || (State::new(plan, n_cells), Evaluator::default(), Scratch::default()),
             |(mut state, mut ev, mut scratch), b| {
