@@ -84,8 +84,7 @@ pub fn finalize_percentiles(
     let sweeps: Vec<Vec<[i64; 2]>> = (0..parts)
         .into_par_iter()
         .map(|part| {
-            let mut state: Vec<[u32; 2]> =
-                targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
+            let mut state: Vec<[u32; 2]> = targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
             let mut cursor = vec![0u16; state.len()];
             let mut found: Vec<[i64; 2]> = vec![[0, 0]; state.len() * n_metrics];
             // For each accumulator index, this part's (subject, period)s its values count

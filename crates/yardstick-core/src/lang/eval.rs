@@ -115,7 +115,14 @@ impl ExistsIndex {
                         Some(f) => read(f, c, times),
                         None => times.resize(keys.len(), 0),
                     }
-                    let mut local = vec![Vec::new(); n_buckets];
+                    // Counted first, so that each bucket's list is allocated once.
+                    let mut sizes = vec![0usize; n_buckets];
+                    for (&k, &t) in keys.iter().zip(times.iter()) {
+                        if k != NULL && k >= 0 && t != NULL {
+                            sizes[k as usize >> shift] += 1;
+                        }
+                    }
+                    let mut local: Vec<Vec<(u32, u32, i64)>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
                     for (i, (&k, &t)) in keys.iter().zip(times.iter()).enumerate() {
                         if k != NULL && k >= 0 && t != NULL {
                             let k = k as usize;
@@ -302,12 +309,28 @@ impl Evaluator {
             Node::Scale { a, mul, div } => map1(b(*a), out, |x| scale(x, *mul, *div)),
             Node::Neg(a) => map1(b(*a), out, |x| x.wrapping_neg()),
             Node::Abs(a) => map1(b(*a), out, i64::abs),
-            Node::Arith { op, a, b: y } => map2(b(*a), b(*y), out, |x, y| arith(*op, x, y)),
+            // The operator is matched once per batch, not per value.
+            Node::Arith { op, a, b: y } => {
+                let (a, y) = (b(*a), b(*y));
+                match op {
+                    BinaryOp::Add => map2(a, y, out, |x, y| arith(BinaryOp::Add, x, y)),
+                    BinaryOp::Sub => map2(a, y, out, |x, y| arith(BinaryOp::Sub, x, y)),
+                    BinaryOp::Mul => map2(a, y, out, |x, y| arith(BinaryOp::Mul, x, y)),
+                    op => map2(a, y, out, |x, y| arith(*op, x, y)),
+                }
+            }
             Node::DecimalMul { a, b: y } => map2(b(*a), b(*y), out, decimal_mul),
             Node::DecimalDiv { a, b: y } => map2(b(*a), b(*y), out, decimal_div),
             Node::Cmp { op, a, b: y } => {
-                for ((o, &x), &y) in out.iter_mut().zip(b(*a)).zip(b(*y)) {
-                    *o = compare(*op, x, y) as i64;
+                let (a, y) = (b(*a), b(*y));
+                match op {
+                    BinaryOp::Eq => map2(a, y, out, |x, y| compare(BinaryOp::Eq, x, y) as i64),
+                    BinaryOp::Ne => map2(a, y, out, |x, y| compare(BinaryOp::Ne, x, y) as i64),
+                    BinaryOp::Lt => map2(a, y, out, |x, y| compare(BinaryOp::Lt, x, y) as i64),
+                    BinaryOp::Le => map2(a, y, out, |x, y| compare(BinaryOp::Le, x, y) as i64),
+                    BinaryOp::Gt => map2(a, y, out, |x, y| compare(BinaryOp::Gt, x, y) as i64),
+                    BinaryOp::Ge => map2(a, y, out, |x, y| compare(BinaryOp::Ge, x, y) as i64),
+                    op => map2(a, y, out, |x, y| compare(*op, x, y) as i64),
                 }
             }
             Node::And(a, y) => {
@@ -549,7 +572,15 @@ fn map2(a: &[i64], b: &[i64], out: &mut [i64], f: impl Fn(i64, i64) -> i64) {
 
 #[inline]
 fn scale(x: i64, mul: i64, div: i64) -> i64 {
-    if x == NULL { NULL } else { (x as i128 * mul as i128 / div as i128) as i64 }
+    if x == NULL {
+        return NULL;
+    }
+    // In 64 bits when the product fits (the usual case); the same truncating division.
+    match x.checked_mul(mul) {
+        Some(p) if div == 1 => p,
+        Some(p) => p / div,
+        None => (x as i128 * mul as i128 / div as i128) as i64,
+    }
 }
 
 #[inline]
