@@ -237,6 +237,7 @@ impl<'a> Engine<'a> {
         periods: &[Period],
         subjects: SubjectKinds,
     ) -> Result<Vec<finalize::MetricValues>, Diagnostic> {
+        let started = std::time::Instant::now();
         let timeline = Timeline::new(periods, &self.settings.tz);
         let plans = self.plans(metrics, &timeline)?;
         let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
@@ -244,6 +245,9 @@ impl<'a> Engine<'a> {
         let mut out: Vec<Option<finalize::MetricValues>> = vec![None; metrics.len()];
         let context = self.context(&timeline, subjects);
         let profile = std::env::var_os("YARDSTICK_PROFILE").is_some();
+        if profile {
+            eprintln!("  plans and clocks {:.3} s", started.elapsed().as_secs_f64());
+        }
         for plan in &plans {
             let t0 = std::time::Instant::now();
             let flags = self.exists_answers(plan, &clocks);
@@ -265,7 +269,11 @@ impl<'a> Engine<'a> {
                 );
             }
         }
+        let t = std::time::Instant::now();
         formula::evaluate_formulas(metrics, &mut out, periods.len());
+        if profile {
+            eprintln!("  formulas {:.3} s", t.elapsed().as_secs_f64());
+        }
         Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()])).collect())
     }
 

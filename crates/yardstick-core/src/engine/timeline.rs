@@ -8,7 +8,10 @@ use crate::time::{Instant, OrgTimeZone};
 /// No atom: the instant is outside every requested period.
 pub const NONE: u32 = u32::MAX;
 
-const SLOT_SECONDS: i64 = 900;
+/// Width of the slots of the instant → atom table. Atom boundaries are local midnights, at
+/// least 22 hours apart in any time zone, so a slot holds at most one boundary; three hours
+/// keep the table of a year in the first-level cache.
+const SLOT_SECONDS: i64 = 3 * 3600;
 
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -21,11 +24,8 @@ pub struct Timeline {
     /// Atom range of each period.
     pub period_atoms: Vec<(u32, u32)>,
     used: Vec<bool>,
-    /// Atom at the start of each 15-minute slot from `bounds[0]`.
+    /// Atom at the start of each slot of [`SLOT_SECONDS`] from `bounds[0]`.
     slot_atom: Vec<u32>,
-    /// The periods dealt into groups of disjoint periods, each sorted by start: an overlap
-    /// query is a binary search per group.
-    disjoint: Vec<Vec<usize>>,
 }
 
 impl Timeline {
@@ -59,16 +59,7 @@ impl Timeline {
                 slot_atom.push(a as u32);
             }
         }
-        let mut order: Vec<usize> = (0..periods.len()).collect();
-        order.sort_by_key(|&k| (starts[k], ends[k]));
-        let mut disjoint: Vec<Vec<usize>> = Vec::new();
-        for k in order {
-            match disjoint.iter_mut().find(|g| ends[*g.last().expect("non-empty")] <= starts[k]) {
-                Some(g) => g.push(k),
-                None => disjoint.push(vec![k]),
-            }
-        }
-        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom, disjoint }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom }
     }
 
     pub fn n_atoms(&self) -> usize {
@@ -89,12 +80,28 @@ impl Timeline {
         if self.used[a] { a as u32 } else { NONE }
     }
 
-    /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`.
+    /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`: those
+    /// whose atoms reach from the atom of `lo` to the atom of `hi` (a check per period, no
+    /// search: periods are few, records many).
     pub fn periods_overlapping(&self, lo: Instant, hi: Instant) -> impl Iterator<Item = usize> + '_ {
-        self.disjoint.iter().flat_map(move |group| {
-            let first = group.partition_point(|&k| self.ends[k] <= lo);
-            group[first..].iter().copied().take_while(move |&k| self.starts[k] <= hi)
-        })
+        let n = self.used.len();
+        let atoms = (n > 0 && lo < self.bounds[n] && hi >= self.bounds[0] && lo <= hi)
+            .then(|| (self.atom_at(lo.max(self.bounds[0])), self.atom_at(hi.min(self.bounds[n] - 1))));
+        self.period_atoms
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &(a, b))| atoms.is_some_and(|(first, last)| a <= last && b > first))
+            .map(|(k, _)| k)
+    }
+
+    /// The atom containing `t`, used or not (`t` within the atoms).
+    #[inline]
+    fn atom_at(&self, t: Instant) -> u32 {
+        let mut a = self.slot_atom[((t - self.bounds[0]) / SLOT_SECONDS) as usize] as usize;
+        if t >= self.bounds[a + 1] {
+            a += 1;
+        }
+        a as u32
     }
 }
 
@@ -137,16 +144,21 @@ mod tests {
                 .unwrap(),
         );
         periods.push(Period::iso_week(2025, 14).unwrap());
-        let t = Timeline::new(&periods, &OrgTimeZone::shanghai());
-        let base = at("2025-01-01T00:00:00Z");
-        for i in 0..400 {
-            let lo = base + i * 86_400 - 7 * 3600;
-            for len in [0, 3600, 40 * 86_400, 200 * 86_400] {
-                let mut fast: Vec<usize> = t.periods_overlapping(lo, lo + len).collect();
-                fast.sort_unstable();
-                let slow: Vec<usize> =
-                    (0..periods.len()).filter(|&k| t.starts[k] <= lo + len && lo < t.ends[k]).collect();
-                assert_eq!(fast, slow);
+        // And periods with gaps between them.
+        let gaps = [Period::month(2025, 2), Period::month(2025, 5), Period::quarter(2025, 3), Period::year(2024)];
+        for periods in [&periods[..], &gaps[..]] {
+            let t = Timeline::new(periods, &OrgTimeZone::shanghai());
+            let base = at("2024-12-01T00:00:00Z");
+            for i in 0..450 {
+                for offset in [-7 * 3600, 0, 1, 86_399] {
+                    let lo = base + i * 86_400 + offset;
+                    for len in [0, 1, 3600, 40 * 86_400, 200 * 86_400] {
+                        let fast: Vec<usize> = t.periods_overlapping(lo, lo + len).collect();
+                        let slow: Vec<usize> =
+                            (0..periods.len()).filter(|&k| t.starts[k] <= lo + len && lo < t.ends[k]).collect();
+                        assert_eq!(fast, slow, "[{lo}, {}]", lo + len);
+                    }
+                }
             }
         }
     }
