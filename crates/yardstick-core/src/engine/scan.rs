@@ -11,7 +11,7 @@ use crate::lang::eval::{Env, Evaluator, Rows};
 use crate::time::Instant;
 
 /// Rows evaluated together.
-pub const BATCH: usize = 1024;
+pub const BATCH: usize = 256;
 
 /// Everything one pass produces.
 ///
@@ -260,11 +260,11 @@ pub(super) fn place(
                         placed.push((i as u32, cell * n_slots + k));
                     }
                 } else {
-                    for k in timeline.periods_overlapping(lo, hi) {
+                    timeline.for_each_period_overlapping(lo, hi, |k| {
                         let at = if *at_end { timeline.ends[k] } else { timeline.starts[k] };
                         let cell = cells.cell_of(persons[i], at);
                         placed.push((i as u32, cell * n_slots + k as u32));
-                    }
+                    });
                 }
             }
         }

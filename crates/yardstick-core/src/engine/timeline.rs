@@ -24,6 +24,8 @@ pub struct Timeline {
     /// Atom range of each period.
     pub period_atoms: Vec<(u32, u32)>,
     used: Vec<bool>,
+    /// The periods containing each atom, in period order.
+    periods_of_atom: Vec<Vec<u32>>,
     /// Atom at the start of each slot of [`SLOT_SECONDS`] from `bounds[0]`.
     slot_atom: Vec<u32>,
 }
@@ -59,7 +61,13 @@ impl Timeline {
                 slot_atom.push(a as u32);
             }
         }
-        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, slot_atom }
+        let mut periods_of_atom = vec![Vec::new(); n_atoms];
+        for (k, &(a, b)) in period_atoms.iter().enumerate() {
+            for list in &mut periods_of_atom[a as usize..b as usize] {
+                list.push(k as u32);
+            }
+        }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, periods_of_atom, slot_atom }
     }
 
     pub fn n_atoms(&self) -> usize {
@@ -80,18 +88,29 @@ impl Timeline {
         if self.used[a] { a as u32 } else { NONE }
     }
 
-    /// The periods whose `[start, end)` overlaps the closed interval `[lo, hi]`: those
-    /// whose atoms reach from the atom of `lo` to the atom of `hi` (a check per period, no
-    /// search: periods are few, records many).
-    pub fn periods_overlapping(&self, lo: Instant, hi: Instant) -> impl Iterator<Item = usize> + '_ {
+    /// Calls `f` with each period whose `[start, end)` overlaps the closed interval
+    /// `[lo, hi]`, in period order: those whose atoms reach from the atom of `lo` to the
+    /// atom of `hi` — for an interval within one atom (the usual record), that atom's
+    /// periods, listed in advance.
+    #[inline]
+    pub fn for_each_period_overlapping(&self, lo: Instant, hi: Instant, mut f: impl FnMut(usize)) {
         let n = self.used.len();
-        let atoms = (n > 0 && lo < self.bounds[n] && hi >= self.bounds[0] && lo <= hi)
-            .then(|| (self.atom_at(lo.max(self.bounds[0])), self.atom_at(hi.min(self.bounds[n] - 1))));
-        self.period_atoms
-            .iter()
-            .enumerate()
-            .filter(move |&(_, &(a, b))| atoms.is_some_and(|(first, last)| a <= last && b > first))
-            .map(|(k, _)| k)
+        if n == 0 || lo >= self.bounds[n] || hi < self.bounds[0] || lo > hi {
+            return;
+        }
+        let first = self.atom_at(lo.max(self.bounds[0]));
+        let last = self.atom_at(hi.min(self.bounds[n] - 1));
+        if first == last {
+            for &k in &self.periods_of_atom[first as usize] {
+                f(k as usize);
+            }
+            return;
+        }
+        for (k, &(a, b)) in self.period_atoms.iter().enumerate() {
+            if a <= last && b > first {
+                f(k);
+            }
+        }
     }
 
     /// The atom containing `t`, used or not (`t` within the atoms).
@@ -153,7 +172,8 @@ mod tests {
                 for offset in [-7 * 3600, 0, 1, 86_399] {
                     let lo = base + i * 86_400 + offset;
                     for len in [0, 1, 3600, 40 * 86_400, 200 * 86_400] {
-                        let fast: Vec<usize> = t.periods_overlapping(lo, lo + len).collect();
+                        let mut fast = Vec::new();
+                        t.for_each_period_overlapping(lo, lo + len, |k| fast.push(k));
                         let slow: Vec<usize> =
                             (0..periods.len()).filter(|&k| t.starts[k] <= lo + len && lo < t.ends[k]).collect();
                         assert_eq!(fast, slow, "[{lo}, {}]", lo + len);
