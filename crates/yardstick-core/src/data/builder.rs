@@ -650,6 +650,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rows_parsed_together_keep_bad_ones_out_whole() {
+        use crate::settings::Settings;
+        let settings = Settings::default();
+        let data = crate::testkit::dataset(
+            &[
+                ("teams", "team_id,name\nT1,热线"),
+                ("people", "person_id,name,role,team_id\nP1,张三,agent,T1\nP2,李四,agent,T1"),
+                ("tickets", "ticket_id,created_at,customer_id,agent_id\nK1,2025-03-01,C1,P2"),
+            ],
+            &settings,
+        );
+        let header = ["survey_id", "ticket_id", "answered_at", "agent_id", "csat", "comment"];
+        let columns = map_header(Source::Surveys, &header, &[]).unwrap();
+        let mut b = BatchBuilder::new(Source::Surveys, columns, data.tables(), &settings.tz, &[]);
+        #[rustfmt::skip]
+        let cells = [
+            "S1", "K1", "2025-03-02", "P1", "5", "很好",
+            "S2", "K1", "2025-03-02", "P1", "9", "out of range",
+            "S3", "K1", "2025-03-02", "", "4", "",
+            "S4", "K9", "yesterday", "P1", "3", "two errors",
+            "S5", "K1", "2025-03-03", "P1", "", "last",
+        ];
+        let errors = b.push_rows(&cells, 5);
+        let summary: Vec<(usize, Vec<&str>)> =
+            errors.iter().map(|(r, e)| (*r, e.iter().map(|e| e.field.as_str()).collect())).collect();
+        assert_eq!(summary, [(1, vec!["csat"]), (3, vec!["ticket_id", "answered_at"])]);
+        assert_eq!(errors[1].1[0].message, "ticket_id `K9` is not in tickets.csv");
+        let batch = b.finish();
+        assert_eq!(batch.len, 3);
+        let def = Source::Surveys.def();
+        let ints = |name: &str| batch.ints(def.field_index(name).unwrap()).unwrap().to_vec();
+        // S3's agent comes from its ticket (P2, row 1 of people); S5 has no csat.
+        assert_eq!(ints("agent_id"), [0, 1, 0]);
+        assert_eq!(ints("csat"), [5, 4, NULL]);
+        let BatchColumn::Text(comments) = &batch.columns[def.field_index("comment").unwrap()] else { panic!() };
+        assert_eq!((comments.get(0), comments.get(1), comments.get(2)), (Some("很好"), None, Some("last")));
+        // One row at a time gives the same.
+        let mut one = BatchBuilder::new(
+            Source::Surveys,
+            map_header(Source::Surveys, &header, &[]).unwrap(),
+            data.tables(),
+            &settings.tz,
+            &[],
+        );
+        let results: Vec<bool> = cells.chunks(6).map(|row| one.push_row(row).is_ok()).collect();
+        assert_eq!(results, [true, false, true, false, true]);
+        assert_eq!(one.finish().ints(def.field_index("agent_id").unwrap()).unwrap(), &[0, 1, 0]);
+    }
+
+    #[test]
     fn field_parsers() {
         for t in
             ["0", "-12", "+7", "123456789012345678", "1234567890123456789", "9223372036854775808", "1e3", "", "-", "1 "]
