@@ -175,7 +175,8 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
             median(score_times),
         ));
     }
-    println!("yardstick bench on {threads} threads\n");
+    let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_else(|_| "none".to_string());
+    println!("yardstick bench on {threads} threads (allocator tunables: {tunables})\n");
     for line in report {
         println!("{line}");
     }
