@@ -143,6 +143,8 @@ pub struct Scratch {
     /// `(row in batch, accumulator index)` pairs placed by the current group.
     placed: Vec<(u32, u32)>,
     mask: Vec<bool>,
+    /// The condition (`where`, exclusions) `mask` holds for the current batch.
+    mask_for: Option<(Option<u32>, Vec<u32>)>,
 }
 
 /// Adds the records of `rows` into `state`.
@@ -156,8 +158,9 @@ pub fn accumulate(
     scratch: &mut Scratch,
 ) {
     ev.run(&plan.prog, env, rows);
+    let Scratch { placed, mask, mask_for } = scratch;
+    *mask_for = None;
     for (g, group) in plan.groups.iter().enumerate() {
-        let placed = &mut scratch.placed;
         placed.clear();
         place(group, ev, placement, rows.len(), placed, false);
         let width = group.width;
@@ -172,17 +175,8 @@ pub fn accumulate(
         }
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
-                add_metric(
-                    metric,
-                    ev,
-                    placed,
-                    counters,
-                    width,
-                    &mut state.values[m],
-                    &mut state.keys[m],
-                    &mut scratch.mask,
-                    rows.len(),
-                );
+                population(metric, ev, rows.len(), mask, mask_for);
+                add_metric(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
             }
         }
     }
@@ -290,9 +284,20 @@ fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
 }
 
 /// Marks the rows of the batch that are in the metric's population (`where` holds and no
-/// exclusion applies).
-fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<bool>) {
+/// exclusion applies). The mask remembers the condition it holds (`Scratch::mask_for`, reset
+/// per batch): metrics with the same condition share it.
+fn population(
+    metric: &PlannedMetric,
+    ev: &Evaluator,
+    n: usize,
+    mask: &mut Vec<bool>,
+    mask_for: &mut Option<(Option<u32>, Vec<u32>)>,
+) {
     let c = &metric.compiled;
+    if mask_for.as_ref().is_some_and(|(f, e)| *f == c.filter && *e == c.exclusions) {
+        return;
+    }
+    *mask_for = Some((c.filter, c.exclusions.clone()));
     mask.clear();
     match c.filter {
         Some(f) => mask.extend(ev.values(f)[..n].iter().map(|&v| v == 1)),
@@ -316,11 +321,9 @@ fn add_metric(
     width: usize,
     values: &mut Vec<(u32, i64)>,
     keys: &mut Vec<(u32, i64)>,
-    mask: &mut Vec<bool>,
-    n: usize,
+    mask: &[bool],
 ) {
     let c = &metric.compiled;
-    population(metric, ev, n, mask);
     let nonnull = |v: i64| if v == NULL { 0 } else { v };
     let at = |a: u32| a as usize * width + metric.offset;
     match metric.agg {
