@@ -204,10 +204,21 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
     let node =
         prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
     let n = env.data.table(prog.source).len();
+    // Only the nodes the `exists` reads (its key and window), not all that come before it.
+    let plan = &prog.exists[index];
+    let mut needed = vec![false; node + 1];
+    let mut stack: Vec<NodeId> =
+        [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten().collect();
+    stack.push(node as NodeId);
+    while let Some(id) = stack.pop() {
+        if !std::mem::replace(&mut needed[id as usize], true) {
+            stack.extend(prog.nodes[id as usize].inputs());
+        }
+    }
     let mut flags = vec![0u8; n];
     const CHUNK: usize = 4096;
     flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
-        ev.run_until(prog, env, Rows::Range { start: c * CHUNK, len: out.len() }, node + 1);
+        ev.run_nodes(prog, env, Rows::Range { start: c * CHUNK, len: out.len() }, &needed);
         for (o, &v) in out.iter_mut().zip(ev.values(node as NodeId)) {
             *o = v as u8;
         }
@@ -281,10 +292,22 @@ impl Evaluator {
     /// Evaluates the first `end` nodes (children come before parents, so node `end - 1`
     /// and everything it depends on are ready).
     pub fn run_until(&mut self, prog: &Program, env: &Env, rows: Rows, end: usize) {
+        self.run_where(prog, env, rows, end, |_| true);
+    }
+
+    /// Evaluates the nodes `id` with `needed[id]` (each one's inputs must be among them).
+    pub fn run_nodes(&mut self, prog: &Program, env: &Env, rows: Rows, needed: &[bool]) {
+        self.run_where(prog, env, rows, needed.len(), |id| needed[id]);
+    }
+
+    fn run_where(&mut self, prog: &Program, env: &Env, rows: Rows, end: usize, wanted: impl Fn(usize) -> bool) {
         let n = rows.len();
         self.bufs.resize_with(prog.nodes.len(), Vec::new);
         let table = env.data.table(prog.source);
         for (id, node) in prog.nodes.iter().enumerate().take(end) {
+            if !wanted(id) {
+                continue;
+            }
             let mut out = std::mem::take(&mut self.bufs[id]);
             // Every node writes all `n` values: no need to clear.
             if out.len() != n {

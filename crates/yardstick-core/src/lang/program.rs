@@ -127,6 +127,30 @@ pub enum Node {
     Exists(u32),
 }
 
+impl Node {
+    /// The nodes this one reads (for an `exists`, see [`Program::exists_inputs`]).
+    pub fn inputs(&self) -> Vec<NodeId> {
+        match self {
+            Node::Const(_) | Node::Field { .. } | Node::Exists(_) => Vec::new(),
+            Node::Deref { row: a, .. } | Node::Scale { a, .. } | Node::Neg(a) | Node::Not(a) | Node::IsNull(a) => {
+                vec![*a]
+            }
+            Node::Abs(a) | Node::InSet { a, .. } => vec![*a],
+            Node::Arith { a, b, .. }
+            | Node::DecimalMul { a, b }
+            | Node::DecimalDiv { a, b }
+            | Node::Cmp { a, b, .. }
+            | Node::And(a, b)
+            | Node::Or(a, b) => vec![*a, *b],
+            Node::Coalesce(items) => items.clone(),
+            Node::Case { arms, otherwise } => {
+                arms.iter().flat_map(|&(c, v)| [c, v]).chain(std::iter::once(*otherwise)).collect()
+            }
+            Node::Business { from, to, owner } => vec![*from, *to, *owner],
+        }
+    }
+}
+
 /// `exists(inner where key = this.key and inner.time in (lower, upper] and residual)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ExistsPlan {
