@@ -578,22 +578,25 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 
 /// A decimal number in millionths: `-12.5` → -12 500 000. At most 6 decimals.
 pub fn parse_decimal(text: &str) -> Option<i64> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
+    let b = text.as_bytes();
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if (int.is_empty() && frac.is_empty())
-        || frac.len() > 6
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    let (int, frac) = match digits.iter().position(|&c| c == b'.') {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &digits[digits.len()..]),
+    };
+    if (int.is_empty() && frac.is_empty()) || frac.len() > 6 {
         return None;
     }
-    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
-    let v = int.checked_mul(1_000_000)?.checked_add(frac)?;
+    let number = |d: &[u8]| {
+        d.iter()
+            .try_fold(0i64, |v, &c| c.is_ascii_digit().then(|| v.checked_mul(10)?.checked_add((c - b'0') as i64))?)
+    };
+    let frac_value = number(frac)? * 10i64.pow(6 - frac.len() as u32);
+    let v = number(int)?.checked_mul(1_000_000)?.checked_add(frac_value)?;
     Some(if negative { -v } else { v })
 }
 
@@ -711,6 +714,13 @@ mod tests {
         assert_eq!(parse_decimal(".5"), Some(500_000));
         assert_eq!(parse_decimal("1,000"), None);
         assert_eq!(parse_decimal("1.1234567"), None);
+        for (t, v) in [("0", Some(0)), ("7.", Some(7_000_000)), ("-.000001", Some(-1)), ("+3.25", Some(3_250_000))] {
+            assert_eq!(parse_decimal(t), v, "{t}");
+        }
+        for t in ["", ".", "-", "1.2.3", "1e3", " 1", "9223372036854.775808", "١٢"] {
+            assert_eq!(parse_decimal(t), None, "{t}");
+        }
+        assert_eq!(parse_decimal("9223372036854.775807"), Some(i64::MAX));
         for (t, b) in [("是", true), ("否", false), ("YES", true), ("False", false), ("1", true)] {
             assert_eq!(parse_bool(t), Some(b));
         }

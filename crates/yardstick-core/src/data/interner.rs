@@ -82,8 +82,13 @@ fn sorted_position(values: &[u64], v: u64) -> Option<usize> {
     if v < first || v > last {
         return None;
     }
-    let span = last - first;
-    let guess = if span == 0 { 0 } else { ((v - first) as u128 * (values.len() - 1) as u128 / span as u128) as usize };
+    let (span, n) = (last - first, (values.len() - 1) as u64);
+    let guess = match (v - first).checked_mul(n) {
+        _ if span == 0 => 0,
+        // 64-bit arithmetic when it fits (a 128-bit division is a slow library call).
+        Some(product) => (product / span) as usize,
+        None => ((v - first) as u128 * n as u128 / span as u128) as usize,
+    };
     if values[guess] == v {
         return Some(guess);
     }
