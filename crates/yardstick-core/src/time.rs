@@ -113,12 +113,14 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
     parse_after_date(b, parse_day(&text[..10])?)
 }
 
-/// A timestamp parser that remembers the last date it saw: timestamps in a file cluster on
-/// few days, so most parses skip the calendar arithmetic.
+/// A timestamp parser that remembers the last month it saw (`YYYY-MM`, its first day and
+/// length): timestamps in a file cluster on few months, so most parses skip the calendar
+/// arithmetic and only read the day.
 #[derive(Clone, Debug, Default)]
 pub struct TimeParser {
-    last_date: [u8; 10],
-    last_days: DayNumber,
+    month: [u8; 7],
+    first_day: DayNumber,
+    month_len: u32,
 }
 
 impl TimeParser {
@@ -129,12 +131,18 @@ impl TimeParser {
         if b.len() < 10 {
             return None;
         }
-        let days = if b[..10] == self.last_date && self.last_date[0] != 0 {
-            self.last_days
+        let days = if b[..7] == self.month && self.month_len > 0 {
+            let day = if b[7] == b'-' { digits(&b[8..10])? } else { return None };
+            if day == 0 || day > self.month_len {
+                return None;
+            }
+            self.first_day + day as DayNumber - 1
         } else {
             let days = parse_day(&text[..10])?;
-            self.last_date.copy_from_slice(&b[..10]);
-            self.last_days = days;
+            let (year, month, day) = civil_from_days(days);
+            self.month.copy_from_slice(&b[..7]);
+            self.first_day = days - (day as DayNumber - 1);
+            self.month_len = days_in_month(year, month);
             days
         };
         parse_after_date(b, days)
@@ -397,8 +405,27 @@ mod tests {
             "2025-03-02T25:00:00Z",
             "short",
             "2025-03-02T08:00:00+08:00",
+            "2025-03-31T23:59:59Z",
+            "2025-03-32T00:00:00Z",
+            "2025-03-00",
+            "2025-03x15",
+            "2025-03-1a",
+            "2024-02-29",
+            "2024-02-30",
+            "2025-02-28",
+            "2025-02-29",
         ] {
             assert_eq!(p.parse(t), parse_time(t), "{t}");
+        }
+        // Every day of two years, in order and shuffled by a stride.
+        let days: Vec<String> = (0..731)
+            .map(|i| {
+                let (y, m, d) = civil_from_days(days_from_civil(2024, 1, 1) + i);
+                format!("{y:04}-{m:02}-{d:02}T12:00:00+08:00")
+            })
+            .collect();
+        for k in (0..days.len()).chain((0..days.len()).map(|i| i * 7 % 731)) {
+            assert_eq!(p.parse(&days[k]), parse_time(&days[k]), "{}", days[k]);
         }
     }
 

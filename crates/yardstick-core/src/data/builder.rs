@@ -459,31 +459,37 @@ fn put_int(
 }
 
 /// Recently met labels of a column and their codes, in a small direct-mapped table keyed
-/// by a label's first eight bytes and length (a label of up to eight bytes is known by
-/// those alone; a longer one is compared in full).
+/// by a label's first and last eight bytes and its length (which tell a label of up to 16
+/// bytes — two to five Chinese characters — apart without comparing; a longer one is
+/// compared in full).
 #[derive(Default)]
 pub struct LabelCache {
-    slots: Vec<(u64, usize, Box<str>, i64)>,
+    slots: Vec<(u64, u64, usize, Box<str>, i64)>,
 }
 
 /// The code of a label, from the cache or interned.
 #[inline]
 fn label_code(dict: &mut Interner, cache: &mut LabelCache, label: &str) -> i64 {
     const SLOTS: usize = 64;
-    let mut w = [0u8; 8];
-    let k = label.len().min(8);
-    w[..k].copy_from_slice(&label.as_bytes()[..k]);
-    let head = u64::from_le_bytes(w);
-    let slot = ((head ^ label.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+    let b = label.as_bytes();
+    let (head, tail) = if b.len() >= 8 {
+        let word = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("eight bytes"));
+        (word(&b[..8]), word(&b[b.len() - 8..]))
+    } else {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        (u64::from_le_bytes(w), 0)
+    };
+    let slot = ((head ^ tail.rotate_left(17) ^ b.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
     if cache.slots.is_empty() {
-        cache.slots = vec![(0, usize::MAX, Box::from(""), NULL); SLOTS];
+        cache.slots = vec![(0, 0, usize::MAX, Box::from(""), NULL); SLOTS];
     }
-    let (h, len, text, code) = &cache.slots[slot];
-    if *h == head && *len == label.len() && (label.len() <= 8 || **text == *label) {
+    let (h, t, len, text, code) = &cache.slots[slot];
+    if *h == head && *t == tail && *len == b.len() && (b.len() <= 16 || **text == *label) {
         return *code;
     }
     let code = dict.intern(label).0 as i64;
-    cache.slots[slot] = (head, label.len(), label.into(), code);
+    cache.slots[slot] = (head, tail, b.len(), label.into(), code);
     code
 }
 
@@ -700,6 +706,29 @@ mod tests {
         let results: Vec<bool> = cells.chunks(6).map(|row| one.push_row(row).is_ok()).collect();
         assert_eq!(results, [true, false, true, false, true]);
         assert_eq!(one.finish().ints(def.field_index("agent_id").unwrap()).unwrap(), &[0, 1, 0]);
+    }
+
+    #[test]
+    fn the_label_cache_never_confuses_labels() {
+        // Labels of every length around the 8- and 16-byte edges, sharing heads and tails.
+        let mut labels: Vec<String> = Vec::new();
+        for len in 0..40 {
+            labels.push("x".repeat(len));
+            labels.push(format!("{}y", "x".repeat(len)));
+            labels.push(format!("y{}", "x".repeat(len)));
+            labels.push(format!("{}y{}", "x".repeat(len / 2), "x".repeat(len - len / 2)));
+        }
+        labels.extend(
+            ["冰箱", "空调", "洗衣机", "热水器", "油烟机", "投诉", "咨询", "售后服务投诉升级", "售后服务投诉降级"]
+                .map(String::from),
+        );
+        let (mut dict, mut cache) = (Interner::default(), LabelCache::default());
+        for round in 0..3 {
+            for (i, l) in labels.iter().enumerate().filter(|(i, _)| (i + round) % 3 != 0) {
+                let code = label_code(&mut dict, &mut cache, l);
+                assert_eq!(dict.get(code as u32), l.as_str(), "label {i}");
+            }
+        }
     }
 
     #[test]
