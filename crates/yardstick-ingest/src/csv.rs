@@ -339,7 +339,8 @@ fn parse_parts(
             let mut builder =
                 BatchBuilder::new(source, header.columns.clone(), data, &settings.tz, &settings.custom_roles);
             let bytes = &body[start..end];
-            let text = match std::str::from_utf8(bytes) {
+            // A vectorised check first; the standard one only to say where a bad byte is.
+            let text = match simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)) {
                 Ok(text) => text,
                 Err(e) => {
                     let (line, column) = position(bytes, e.valid_up_to(), line);
