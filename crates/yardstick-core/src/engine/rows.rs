@@ -43,7 +43,10 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), engine.subject_id(s))).collect());
     // Sort light keys first, then build each row once, in order and in parallel (rows are
     // large, and a million of them moved twice cost more than all the sorting).
-    let ids: Vec<Arc<str>> = resolved.requested.iter().map(|(out_id, _, _)| Arc::from(out_id.as_str())).collect();
+    // The metric ids rows share: each parallel task makes its own, so that threads do not
+    // contend for one reference count.
+    let ids =
+        || -> Vec<Arc<str>> { resolved.requested.iter().map(|(out_id, _, _)| Arc::from(out_id.as_str())).collect() };
     let mut keyed: Vec<(u64, &MetricValue, u32, u32, Subject)> = Vec::new();
     for (mi, (_, m, _)) in resolved.requested.iter().enumerate() {
         let v = &values[by_id[m.id.as_str()]];
@@ -66,7 +69,7 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         .collect();
     keyed
         .into_par_iter()
-        .map(|(_, value, mi, pi, subject)| {
+        .map_init(ids, |ids, (_, value, mi, pi, subject)| {
             let (mi, pi) = (mi as usize, pi as usize);
             let (_, m, derived) = &resolved.requested[mi];
             let p = resolved.query_periods[pi];
