@@ -67,6 +67,9 @@ pub struct PlannedMetric {
     /// numerator, denominator; sum and mean: sum, count), and the min-distinct flag.
     pub offset: usize,
     pub applies_offset: Option<usize>,
+    /// The first metric of the plan with the same population (`where` and exclusions): the
+    /// scan computes one mask per population.
+    pub population: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +164,7 @@ pub fn plan_source(
             shares_values_with: None,
             offset: 0,
             applies_offset: None,
+            population: planned.len(),
         });
     }
     if planned.is_empty() {
@@ -193,6 +197,12 @@ pub fn plan_source(
                 && a.compiled.exclusions == b.compiled.exclusions
         };
         planned[j].shares_values_with = (0..j).find(|&i| same(i) && planned[i].shares_values_with.is_none());
+    }
+    for j in 0..planned.len() {
+        let (filter, exclusions) = (planned[j].compiled.filter, &planned[j].compiled.exclusions);
+        planned[j].population = (0..j)
+            .find(|&i| planned[i].compiled.filter == filter && planned[i].compiled.exclusions == *exclusions)
+            .unwrap_or(j);
     }
     Ok(Some(SourcePlan { source, prog, metrics: planned, groups }))
 }

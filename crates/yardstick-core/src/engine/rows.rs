@@ -60,6 +60,11 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         }
     }
     keyed.par_sort_unstable_by_key(|k| k.0);
+    // What each row needs, looked up once: its metric's values, the previous period.
+    let values_of: Vec<&MetricValues> =
+        resolved.requested.iter().map(|(_, m, _)| &values[by_id[m.id.as_str()]]).collect();
+    let previous_of: Vec<Option<usize>> =
+        resolved.query_periods.iter().map(|p| period_index.get(&p.previous()).copied()).collect();
     let targets: Vec<Option<super::Rational>> = resolved
         .requested
         .iter()
@@ -71,13 +76,13 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         .into_par_iter()
         .map_init(ids, |ids, (_, value, mi, pi, subject)| {
             let (mi, pi) = (mi as usize, pi as usize);
-            let (_, m, derived) = &resolved.requested[mi];
+            let derived = resolved.requested[mi].2;
             let p = resolved.query_periods[pi];
             let value = match derived {
                 Derived::None => *value,
                 Derived::Change => {
-                    let previous = &values[by_id[m.id.as_str()]][period_index[&p.previous()]];
-                    let before = previous.get(&subject).and_then(|x| x.value);
+                    let previous = previous_of[pi].map(|k| &values_of[mi][k]);
+                    let before = previous.and_then(|prev| prev.get(&subject)).and_then(|x| x.value);
                     MetricValue::plain(value.value.zip(before).and_then(|(a, b)| a.checked_sub(b)))
                 }
                 Derived::Attainment => {

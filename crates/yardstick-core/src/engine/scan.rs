@@ -143,8 +143,8 @@ pub struct Scratch {
     /// `(row in batch, accumulator index)` pairs placed by the current group.
     placed: Vec<(u32, u32)>,
     mask: Vec<bool>,
-    /// The condition (`where`, exclusions) `mask` holds for the current batch.
-    mask_for: Option<(Option<u32>, Vec<u32>)>,
+    /// The population (`PlannedMetric::population`) `mask` holds for the current batch.
+    mask_for: Option<usize>,
 }
 
 /// Adds the records of `rows` into `state`.
@@ -286,18 +286,12 @@ fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
 /// Marks the rows of the batch that are in the metric's population (`where` holds and no
 /// exclusion applies). The mask remembers the condition it holds (`Scratch::mask_for`, reset
 /// per batch): metrics with the same condition share it.
-fn population(
-    metric: &PlannedMetric,
-    ev: &Evaluator,
-    n: usize,
-    mask: &mut Vec<bool>,
-    mask_for: &mut Option<(Option<u32>, Vec<u32>)>,
-) {
+fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<bool>, mask_for: &mut Option<usize>) {
     let c = &metric.compiled;
-    if mask_for.as_ref().is_some_and(|(f, e)| *f == c.filter && *e == c.exclusions) {
+    if *mask_for == Some(metric.population) {
         return;
     }
-    *mask_for = Some((c.filter, c.exclusions.clone()));
+    *mask_for = Some(metric.population);
     mask.clear();
     match c.filter {
         Some(f) => mask.extend(ev.values(f)[..n].iter().map(|&v| v == 1)),
