@@ -1,13 +1,11 @@
-//! Fast parallel reading of one canonical CSV file into a source table.
-//!
-//! The bytes are decoded (UTF-8 with or without BOM; GB18030 when they are not UTF-8), cut
-//! into chunks at record boundaries (quote-aware, so a quoted newline never splits a
-//! record), and each chunk is tokenised with `csv-core` and parsed into a column batch on
-//! its own thread. Batches are then appended in file order, so the last occurrence of a
-//! key wins. A bad row is reported with file, line, column and reason and kept out.
+//! Parsing CSV text in parallel: text cut into chunks at record boundaries (quote-aware, so
+//! a quoted newline never splits a record), each chunk checked as UTF-8, tokenised
+//! (`tokenize.rs`) and parsed a group of rows at a time into a column batch on its own
+//! thread. Batches are appended in file order (by `stream.rs`, or returned whole by
+//! [`parse_csv`]), so the last occurrence of a key wins. A bad row is reported with file,
+//! line, column and reason and kept out.
 
 use std::borrow::Cow;
-use std::io::Read;
 
 use memchr::memchr_iter;
 
@@ -19,7 +17,7 @@ use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
 
 /// Target size of a chunk parsed by one task.
-const CHUNK_BYTES: usize = 4 << 20;
+pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 
 /// What importing one file did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,36 +53,28 @@ pub fn decode<'b>(file: &str, bytes: &'b [u8]) -> Result<(Cow<'b, str>, &'static
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(body) {
         Ok(text) => Ok((Cow::Borrowed(text), "UTF-8")),
-        Err(utf8_error) => {
-            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
-            if had_errors {
-                let at = utf8_error.valid_up_to();
-                let line = body[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-                let column = body[..at].iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-                Err(Diagnostic::error(file, line, column, "the file is neither UTF-8 nor GB18030 text")
-                    .fix("save it as UTF-8 (CSV UTF-8 in Excel)"))
-            } else {
-                Ok((Cow::Owned(text.into_owned()), "GB18030"))
-            }
-        }
+        Err(utf8_error) => match gb18030(body) {
+            Some(text) => Ok((Cow::Owned(text), "GB18030")),
+            None => Err(not_text(file, position(body, utf8_error.valid_up_to(), 1))),
+        },
     }
 }
 
 /// How `body` divides into chunks for parallel parsing.
-struct Split {
+pub(crate) struct Split {
     /// `(start, end, first_line)` of each chunk, 1-based lines.
-    parts: Vec<(usize, usize, usize)>,
+    pub(crate) parts: Vec<(usize, usize, usize)>,
     /// The end of the last whole record (all of `body` when it is complete).
-    end: usize,
+    pub(crate) end: usize,
     /// The line just after `end`.
-    next_line: usize,
+    pub(crate) next_line: usize,
 }
 
 /// Splits `body` into chunks that each start at a record boundary, with 1-based line
 /// numbers counted from `first_line_of_body`. When `complete` is false, `body` is the
 /// start of a longer text: the chunks stop at the end of its last whole record (a newline
 /// outside quotes), and `None` means that `body` holds no whole record yet.
-fn split(body: &[u8], first_line_of_body: usize, chunk_bytes: usize, complete: bool) -> Option<Split> {
+pub(crate) fn split(body: &[u8], first_line_of_body: usize, chunk_bytes: usize, complete: bool) -> Option<Split> {
     const { assert!(CHUNK_BYTES > 0) };
     let n_raw = body.len().div_ceil(chunk_bytes);
     // Quotes and newlines of each raw range, in parallel.
@@ -266,7 +256,7 @@ impl<'t> Group<'t> {
 }
 
 /// Parses the header line; returns the column names and the byte offset of the body.
-fn read_header(text: &str) -> (Vec<String>, usize) {
+pub(crate) fn read_header(text: &str) -> (Vec<String>, usize) {
     let mut records = Records::new(text, 1);
     match records.next_record() {
         Some(Ok(_)) => ((0..records.n_fields()).map(|k| records.cell(k).to_string()).collect(), records.offset()),
@@ -276,7 +266,7 @@ fn read_header(text: &str) -> (Vec<String>, usize) {
 
 /// The end of the first record of `bytes` (after any blank lines), just after its newline;
 /// `None` when it does not end within `bytes`.
-fn first_record_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_record_end(bytes: &[u8]) -> Option<usize> {
     let mut at = bytes.iter().position(|&b| b != b'\n' && b != b'\r')?;
     let mut quoted = false;
     loop {
@@ -302,29 +292,29 @@ pub fn parse_csv(data: &Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<
 }
 
 /// What parsing one chunk gave.
-struct ChunkResult {
-    batch: RowBatch,
+pub(crate) struct ChunkResult {
+    pub(crate) batch: RowBatch,
     /// The line of each row of `batch`.
-    lines: Vec<u32>,
-    diags: Vec<Diagnostic>,
+    pub(crate) lines: Vec<u32>,
+    pub(crate) diags: Vec<Diagnostic>,
     /// Data rows seen, accepted or not.
-    rows: usize,
+    pub(crate) rows: usize,
     /// Whether the chunk is plain ASCII (the same text in UTF-8 and GB18030); only worked
     /// out when asked for.
-    ascii: bool,
+    pub(crate) ascii: bool,
     /// Line and column of the first byte that is not UTF-8 (then nothing was parsed).
-    not_utf8: Option<(usize, usize)>,
+    pub(crate) not_utf8: Option<(usize, usize)>,
 }
 
 /// The header of a file and the schema field of each of its columns.
-struct Header {
-    names: Vec<String>,
-    columns: Vec<Option<usize>>,
+pub(crate) struct Header {
+    pub(crate) names: Vec<String>,
+    pub(crate) columns: Vec<Option<usize>>,
 }
 
 /// Parses chunks of UTF-8 `body` in parallel, in file order. A chunk that is not UTF-8 is
 /// not parsed: its result says where the first bad byte is.
-fn parse_parts(
+pub(crate) fn parse_parts(
     data: Tables,
     at: &FileImport,
     header: &Header,
@@ -360,13 +350,13 @@ fn parse_parts(
 }
 
 /// The 1-based line and column of byte `at` of `bytes`, whose first line is `first_line`.
-fn position(bytes: &[u8], at: usize, first_line: usize) -> (usize, usize) {
+pub(crate) fn position(bytes: &[u8], at: usize, first_line: usize) -> (usize, usize) {
     let line = first_line + memchr_iter(b'\n', &bytes[..at]).count();
     let column = bytes[..at].iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     (line, column)
 }
 
-fn not_text(file: &str, (line, column): (usize, usize)) -> Diagnostic {
+pub(crate) fn not_text(file: &str, (line, column): (usize, usize)) -> Diagnostic {
     Diagnostic::error(file, line, column, "the file is neither UTF-8 nor GB18030 text")
         .fix("save it as UTF-8 (CSV UTF-8 in Excel)")
 }
@@ -405,7 +395,7 @@ pub(crate) fn parse_csv_in_chunks(
 }
 
 /// Maps header names to schema fields, reporting unknown, doubled and missing columns.
-fn header_of(at: &FileImport, names: Vec<String>, diags: &mut Vec<Diagnostic>) -> Option<Header> {
+pub(crate) fn header_of(at: &FileImport, names: Vec<String>, diags: &mut Vec<Diagnostic>) -> Option<Header> {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     match map_header(at.source, &refs, &at.options.ignore_columns) {
         Ok(columns) => Some(Header { names, columns }),
@@ -418,187 +408,8 @@ fn header_of(at: &FileImport, names: Vec<String>, diags: &mut Vec<Diagnostic>) -
     }
 }
 
-/// Size of the blocks a file is read in: a few chunks per core, so that one block is
-/// parsed while the one before is appended and the next is read.
-const BLOCK_BYTES: usize = 32 << 20;
-
-/// The text encoding of a file, as far as it has been read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    /// Only ASCII so far: the same text in UTF-8 and GB18030.
-    Ascii,
-    Utf8,
-    Gb18030,
-}
-
-/// Imports the bytes of one CSV file into `data`. Diagnostics go to `diags`; the report
-/// counts rows. Nothing is added when the header is wrong.
-pub fn import_csv(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> FileReport {
-    import_reader(data, at, &mut &bytes[..], Some(bytes.len() as u64), diags).expect("reading memory cannot fail")
-}
-
-/// Imports a CSV file from `reader`, block by block: memory stays a few blocks however
-/// large the file (`size_hint`, its length if known, lets the table reserve its rows
-/// once). Encoding: UTF-8 (a BOM is dropped), or GB18030 when the bytes are not UTF-8 and
-/// everything before them was ASCII. A file that is neither stops at the first bad byte,
-/// with its line and column; the blocks before it (32 MiB each) stay imported.
-pub fn import_reader<R: Read + Send>(
-    data: &mut Dataset,
-    at: &FileImport,
-    reader: &mut R,
-    size_hint: Option<u64>,
-    diags: &mut Vec<Diagnostic>,
-) -> std::io::Result<FileReport> {
-    import_blocks(data, at, reader, size_hint, diags, (BLOCK_BYTES, CHUNK_BYTES))
-}
-
-/// Reads up to `more` bytes onto the end of `buf`; true when the input has ended.
-fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, more: usize) -> std::io::Result<bool> {
-    buf.reserve(more);
-    let got = reader.take(more as u64).read_to_end(buf)?;
-    Ok(got < more)
-}
-
-/// [`import_reader`] with chosen block and chunk sizes (tests use tiny ones).
-pub(crate) fn import_blocks<R: Read + Send>(
-    data: &mut Dataset,
-    at: &FileImport,
-    reader: &mut R,
-    size_hint: Option<u64>,
-    diags: &mut Vec<Diagnostic>,
-    (block_bytes, chunk_bytes): (usize, usize),
-) -> std::io::Result<FileReport> {
-    let started = std::time::Instant::now();
-    let file = at.file;
-    let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
-    let mut cur: Vec<u8> = Vec::new();
-    let mut eof = false;
-    while !eof && cur.len() < 3 {
-        eof = fill(reader, &mut cur, block_bytes)?;
-    }
-    let mut start = if cur.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let header_end = loop {
-        if let Some(end) = first_record_end(&cur[start..]) {
-            break start + end;
-        }
-        if eof {
-            break cur.len();
-        }
-        eof = fill(reader, &mut cur, block_bytes)?;
-    };
-    let header_bytes = &cur[start..header_end];
-    let mut encoding = match decode(file, header_bytes) {
-        Ok((_, "GB18030")) => Encoding::Gb18030,
-        Ok(_) if header_bytes.is_ascii() => Encoding::Ascii,
-        Ok(_) => Encoding::Utf8,
-        Err(d) => {
-            diags.push(d);
-            return Ok(report);
-        }
-    };
-    let header = {
-        let (text, _) = decode(file, header_bytes).expect("decoded above");
-        match header_of(at, read_header(&text).0, diags) {
-            Some(h) => h,
-            None => return Ok(report),
-        }
-    };
-    let mut line = 1 + memchr_iter(b'\n', header_bytes).count();
-    start = header_end;
-    let mut body_bytes = 0usize;
-    let (tables, mut importer) = data.split_for_import(at.source);
-    let mut reserved = size_hint.is_none();
-    let mut next: Vec<u8> = Vec::new();
-    let mut pending: Vec<ChunkResult> = Vec::new();
-    // Appends parsed chunks; after the first block, reserves the rows the file will have.
-    let mut append =
-        |results: Vec<ChunkResult>, body_bytes: usize, report: &mut FileReport, diags: &mut Vec<Diagnostic>| {
-            for mut r in results {
-                report.rows_read += r.rows;
-                report.rows_loaded += r.batch.len;
-                diags.append(&mut r.diags);
-                importer.append_batch(r.batch);
-            }
-            if !reserved && body_bytes > 0 {
-                reserved = true;
-                let rows = importer.len() as f64;
-                let expected = size_hint.unwrap_or(0) as f64 * rows / body_bytes as f64;
-                importer.reserve((expected * 1.02 - rows).max(0.0) as usize);
-            }
-        };
-    loop {
-        // A block of whole records at `cur[start..start + split.end]`.
-        let block = loop {
-            if let Some(s) = split(&cur[start..], line, chunk_bytes, eof) {
-                break s;
-            }
-            eof = fill(reader, &mut cur, block_bytes)?;
-        };
-        let raw = &cur[start..start + block.end];
-        let (decoded, parts) = if encoding == Encoding::Gb18030 {
-            match gb18030(raw) {
-                Some(text) => {
-                    let parts = split(text.as_bytes(), line, chunk_bytes, true).expect("complete").parts;
-                    (Some(text), parts)
-                }
-                None => {
-                    let bad = std::str::from_utf8(raw).err().map_or(0, |e| e.valid_up_to());
-                    diags.push(not_text(file, position(raw, bad, line)));
-                    break;
-                }
-            }
-        } else {
-            (None, block.parts)
-        };
-        let body = decoded.as_ref().map_or(raw, |t| t.as_bytes());
-        next.clear();
-        next.extend_from_slice(&cur[start + block.end..]);
-        let want_ascii = encoding == Encoding::Ascii;
-        let done = body_bytes;
-        let (read, mut results) = rayon::join(
-            || {
-                append(std::mem::take(&mut pending), done, &mut report, diags);
-                if eof { Ok(true) } else { fill(reader, &mut next, block_bytes) }
-            },
-            || parse_parts(tables, at, &header, body, &parts, want_ascii),
-        );
-        let next_eof = read?;
-        if let Some(bad) = results.iter().find_map(|r| r.not_utf8) {
-            // Not UTF-8: GB18030 if all the text before was ASCII (and so the same in both).
-            match gb18030(raw).filter(|_| encoding == Encoding::Ascii) {
-                Some(text) => {
-                    encoding = Encoding::Gb18030;
-                    let parts = split(text.as_bytes(), line, chunk_bytes, true).expect("complete").parts;
-                    results = parse_parts(tables, at, &header, text.as_bytes(), &parts, false);
-                }
-                None => {
-                    diags.push(not_text(file, bad));
-                    break;
-                }
-            }
-        } else if encoding == Encoding::Ascii && results.iter().any(|r| !r.ascii) {
-            encoding = Encoding::Utf8;
-        }
-        pending = results;
-        body_bytes += block.end;
-        line = block.next_line;
-        if eof {
-            break;
-        }
-        std::mem::swap(&mut cur, &mut next);
-        (start, eof) = (0, next_eof);
-    }
-    append(pending, body_bytes, &mut report, diags);
-    report.encoding = if encoding == Encoding::Gb18030 { "GB18030" } else { "UTF-8" };
-    report.rows_rejected = report.rows_read - report.rows_loaded;
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{file}: {:.3} s", started.elapsed().as_secs_f64());
-    }
-    Ok(report)
-}
-
 /// `bytes` decoded as GB18030, or `None` when they are not.
-fn gb18030(bytes: &[u8]) -> Option<String> {
+pub(crate) fn gb18030(bytes: &[u8]) -> Option<String> {
     let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     (!had_errors).then(|| text.into_owned())
 }

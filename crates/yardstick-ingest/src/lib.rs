@@ -3,11 +3,13 @@
 
 mod csv;
 mod memberships;
+mod stream;
 mod tokenize;
 
 use std::path::{Path, PathBuf};
 
-pub use csv::{FileImport, FileReport, ImportOptions, decode, import_csv, import_reader};
+pub use csv::{FileImport, FileReport, ImportOptions, decode};
+pub use stream::{import_csv, import_reader};
 use yardstick_core::data::Dataset;
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;

@@ -7,7 +7,8 @@ use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
 
 use crate::FileReport;
-use crate::csv::{import_blocks, parse_csv_in_chunks};
+use crate::csv::parse_csv_in_chunks;
+use crate::stream::import_blocks;
 use crate::{FileImport, ImportOptions, import_file};
 
 const TEAMS: &str = "team_id,name,parent_team_id,lead_id,region\nT1,热线组,,,east\n";
