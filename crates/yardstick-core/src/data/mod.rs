@@ -2,13 +2,15 @@
 //! space, and the organisation structure derived from teams, people and memberships.
 
 mod builder;
+mod cell;
 pub mod column;
 pub mod interner;
 mod keys;
 mod org;
 mod table;
 
-pub use builder::{BatchBuilder, FieldError, map_header, parse_bool, parse_decimal, parse_instant};
+pub use builder::{BatchBuilder, FieldError, map_header};
+pub use cell::{parse_bool, parse_decimal};
 pub use column::{IntColumn, NULL, TextColumn};
 pub use interner::Interner;
 pub use keys::KeySpace;

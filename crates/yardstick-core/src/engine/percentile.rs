@@ -212,8 +212,9 @@ pub(super) fn sort_by_value(pairs: &[(u32, i64)]) -> SortedValues {
             pairs.par_iter().map(|&(i, v)| AtomicU64::new(((key(v) - lo) << 24) | i as u64)).collect();
         return SortedValues::Packed { keys: parallel_radix_passes(keys, 24, 24 + value_bits), lo };
     }
+    // Rare (values spanning more than 40 bits, or millions of accumulators): a stable sort.
     let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v).wrapping_sub(lo), i)).collect();
-    radix_passes(&mut a, 0, value_bits, |x| x.0);
+    a.sort_by_key(|x| x.0);
     SortedValues::Wide { pairs: a, lo }
 }
 
@@ -260,29 +261,6 @@ fn parallel_radix_passes(mut a: Vec<AtomicU64>, from: u32, to: u32) -> Vec<Atomi
         shift += BITS;
     }
     a
-}
-
-/// Stable LSD radix passes of 11 bits over bits `[from, to)` of `key(x)`.
-fn radix_passes<T: Copy + Default>(a: &mut Vec<T>, from: u32, to: u32, key: impl Fn(T) -> u64) {
-    const BITS: u32 = 11;
-    let mut b = vec![T::default(); a.len()];
-    let mut shift = from;
-    while shift < to {
-        let mut count = vec![0usize; (1 << BITS) + 1];
-        for &x in a.iter() {
-            count[((key(x) >> shift) & ((1 << BITS) - 1)) as usize + 1] += 1;
-        }
-        for i in 0..(1 << BITS) {
-            count[i + 1] += count[i];
-        }
-        for &x in a.iter() {
-            let d = ((key(x) >> shift) & ((1 << BITS) - 1)) as usize;
-            b[count[d]] = x;
-            count[d] += 1;
-        }
-        std::mem::swap(a, &mut b);
-        shift += BITS;
-    }
 }
 
 /// Percentiles of a few touched (subject, period)s: their values are gathered in one pass

@@ -81,11 +81,8 @@ impl Timeline {
         if n == 0 || t < self.bounds[0] || t >= self.bounds[n] {
             return NONE;
         }
-        let mut a = self.slot_atom[((t - self.bounds[0]) / SLOT_SECONDS) as usize] as usize;
-        if t >= self.bounds[a + 1] {
-            a += 1;
-        }
-        if self.used[a] { a as u32 } else { NONE }
+        let a = self.atom_at(t);
+        if self.used[a as usize] { a } else { NONE }
     }
 
     /// Calls `f` with each period whose `[start, end)` overlaps the closed interval
