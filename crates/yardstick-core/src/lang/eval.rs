@@ -1,11 +1,13 @@
 //! Runs a [`Program`] column-at-a-time over a batch of rows: one tight loop per node, no
-//! per-row allocation. `exists` probes a per-key, time-sorted index.
+//! per-row allocation. `exists` probes a per-key, time-sorted index (`exists_index.rs`).
 
 use std::sync::Arc;
 
 use super::ast::BinaryOp;
 use super::compile::MICROS;
-use super::program::{ExistsPlan, Node, NodeId, Program, Side};
+use super::exists_index::probe;
+pub use super::exists_index::{ExistsIndex, exists_flags};
+use super::program::{Node, NodeId, Program};
 use crate::calendar::BusinessClock;
 use crate::data::{Dataset, NULL, Org, Table};
 
@@ -64,166 +66,6 @@ impl Rows<'_> {
             Rows::List(l) => l[i] as usize,
         }
     }
-}
-
-/// Records of `inner` grouped by a key and sorted by a time within each group.
-#[derive(Clone, Debug, Default)]
-pub struct ExistsIndex {
-    offsets: Vec<u32>,
-    rows: Vec<u32>,
-    times: Vec<i64>,
-}
-
-impl ExistsIndex {
-    /// Groups the rows of `table` by `key_field`, each group by `time_field`. Rows with a
-    /// null key, or a null time when there is a time field, can never match.
-    ///
-    /// Keys are spread over up to 256 buckets by their high bits first (sequential writes,
-    /// in parallel by chunks of rows), then each bucket — a key range small enough for the
-    /// cache — is counting-sorted by key and each group sorted by time, buckets in
-    /// parallel, each writing straight into its own part of the index.
-    pub fn build(table: &Table, key_field: u16, time_field: Option<u16>) -> ExistsIndex {
-        use rayon::prelude::*;
-        const CHUNK: usize = 1 << 16;
-        let n = table.len();
-        let n_chunks = n.div_ceil(CHUNK);
-        let read = |field: u16, c: usize, out: &mut Vec<i64>| {
-            let rows = Rows::Range { start: c * CHUNK, len: CHUNK.min(n - c * CHUNK) };
-            out.resize(rows.len(), 0);
-            read_field(table, field, rows, out);
-        };
-        let n_keys = (0..n_chunks)
-            .into_par_iter()
-            .map_init(Vec::new, |keys, c| {
-                read(key_field, c, keys);
-                keys.iter().filter(|&&k| k != NULL && k >= 0).max().map_or(0, |&k| k as usize + 1)
-            })
-            .max()
-            .unwrap_or(0);
-        let bits = usize::BITS - n_keys.leading_zeros();
-        let shift = bits.saturating_sub(8);
-        let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
-        // (row, key within its bucket, time) per bucket per chunk, in row order: later passes
-        // read them sequentially instead of looking keys and times up by row.
-        let staged: Vec<Vec<Vec<(u32, u32, i64)>>> = (0..n_chunks)
-            .into_par_iter()
-            .map_init(
-                || (Vec::new(), Vec::new()),
-                |(keys, times), c| {
-                    read(key_field, c, keys);
-                    match time_field {
-                        Some(f) => read(f, c, times),
-                        None => times.resize(keys.len(), 0),
-                    }
-                    // Counted first, so that each bucket's list is allocated once.
-                    let mut sizes = vec![0usize; n_buckets];
-                    for (&k, &t) in keys.iter().zip(times.iter()) {
-                        if k != NULL && k >= 0 && t != NULL {
-                            sizes[k as usize >> shift] += 1;
-                        }
-                    }
-                    let mut local: Vec<Vec<(u32, u32, i64)>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-                    for (i, (&k, &t)) in keys.iter().zip(times.iter()).enumerate() {
-                        if k != NULL && k >= 0 && t != NULL {
-                            let k = k as usize;
-                            local[k >> shift].push(((c * CHUNK + i) as u32, (k & ((1 << shift) - 1)) as u32, t));
-                        }
-                    }
-                    local
-                },
-            )
-            .collect();
-        // Each bucket's place in the index, and the index cut into those places.
-        let sizes: Vec<usize> = (0..n_buckets).map(|b| staged.iter().map(|chunk| chunk[b].len()).sum()).collect();
-        let total: usize = sizes.iter().sum();
-        let mut rows = vec![0u32; total];
-        let mut sorted_times = vec![0i64; total];
-        let mut offsets = vec![0u32; n_keys + 1];
-        let mut parts = Vec::with_capacity(n_buckets);
-        let (mut rows_left, mut times_left, mut offsets_left) =
-            (&mut rows[..], &mut sorted_times[..], &mut offsets[..]);
-        let mut base = 0u32;
-        for (b, &size) in sizes.iter().enumerate() {
-            let n_local = (1usize << shift).min(n_keys - (b << shift));
-            let (r, rest) = std::mem::take(&mut rows_left).split_at_mut(size);
-            let (t, rest_t) = std::mem::take(&mut times_left).split_at_mut(size);
-            let (o, rest_o) = std::mem::take(&mut offsets_left).split_at_mut(n_local);
-            (rows_left, times_left, offsets_left) = (rest, rest_t, rest_o);
-            parts.push((b, base, r, t, o));
-            base += size as u32;
-        }
-        offsets_left[0] = total as u32;
-        parts.into_par_iter().for_each_init(Vec::new, |sorted, (b, base, rows, times, offsets)| {
-            // Counting sort by key, then each group by (time, row).
-            let n_local = offsets.len();
-            let mut fill = vec![0u32; n_local + 1];
-            for chunk in &staged {
-                for &(_, k, _) in &chunk[b] {
-                    fill[k as usize + 1] += 1;
-                }
-            }
-            for k in 0..n_local {
-                fill[k + 1] += fill[k];
-            }
-            for (o, &f) in offsets.iter_mut().zip(&fill) {
-                *o = base + f;
-            }
-            sorted.clear();
-            sorted.resize(rows.len(), (0i64, 0u32));
-            for chunk in &staged {
-                for &(r, k, t) in &chunk[b] {
-                    sorted[fill[k as usize] as usize] = (t, r);
-                    fill[k as usize] += 1;
-                }
-            }
-            for k in 0..n_local {
-                let group = &mut sorted[(offsets[k] - base) as usize..fill[k] as usize];
-                if group.len() > 1 {
-                    group.sort_unstable();
-                }
-            }
-            for ((row, time), &(t, r)) in rows.iter_mut().zip(times.iter_mut()).zip(sorted.iter()) {
-                (*row, *time) = (r, t);
-            }
-        });
-        ExistsIndex { offsets, rows, times: sorted_times }
-    }
-
-    fn group(&self, key: i64) -> std::ops::Range<usize> {
-        if key < 0 || key as usize + 1 >= self.offsets.len() {
-            return 0..0;
-        }
-        self.offsets[key as usize] as usize..self.offsets[key as usize + 1] as usize
-    }
-}
-
-/// Answers `exists` entry `index` of `prog` for every row of its table, in parallel: the
-/// probe runs once and its answer can be kept for as long as the data does not change.
-pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
-    use rayon::prelude::*;
-    let node =
-        prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
-    let n = env.data.table(prog.source).len();
-    // Only the nodes the `exists` reads (its key and window), not all that come before it.
-    let plan = &prog.exists[index];
-    let mut needed = vec![false; node + 1];
-    let mut stack: Vec<NodeId> =
-        [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten().collect();
-    stack.push(node as NodeId);
-    while let Some(id) = stack.pop() {
-        if !std::mem::replace(&mut needed[id as usize], true) {
-            stack.extend(prog.nodes[id as usize].inputs());
-        }
-    }
-    let mut flags = vec![0u8; n];
-    const CHUNK: usize = 4096;
-    flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
-        ev.run_nodes(prog, env, Rows::Range { start: c * CHUNK, len: out.len() }, &needed);
-        for (o, &v) in out.iter_mut().zip(ev.values(node as NodeId)) {
-            *o = v as u8;
-        }
-    });
-    flags
 }
 
 /// A stable description of a node and everything under it: two programs that compile the
@@ -448,7 +290,7 @@ impl Evaluator {
     }
 }
 
-fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
+pub(super) fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
     use crate::data::Column;
     match (&table.columns[field as usize], rows) {
         (Column::Int(c) | Column::Coded { codes: c, .. }, Rows::Range { start, .. }) => c.read_range(start, out),
@@ -467,118 +309,6 @@ fn read_field(table: &Table, field: u16, rows: Rows, out: &mut [i64]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn probe(
-    prog: &Program,
-    env: &Env,
-    plan: &ExistsPlan,
-    idx: &ExistsIndex,
-    inner: &Table,
-    outer: &Table,
-    outer_row: usize,
-    group: std::ops::Range<usize>,
-    lower: Option<(i64, bool)>,
-    upper: Option<(i64, bool)>,
-) -> bool {
-    if group.is_empty() || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
-        return false;
-    }
-    let times = &idx.times[group.clone()];
-    let start = match lower {
-        Some((lo, true)) => times.partition_point(|&t| t < lo),
-        Some((lo, false)) => times.partition_point(|&t| t <= lo),
-        None => 0,
-    };
-    for j in start..times.len() {
-        let t = times[j];
-        match upper {
-            Some((hi, true)) if t > hi => break,
-            Some((hi, false)) if t >= hi => break,
-            _ => {}
-        }
-        let inner_row = idx.rows[group.start + j] as usize;
-        let ok = match plan.residual {
-            None => true,
-            Some(id) => eval_residual(prog, env, inner, outer, id, inner_row, outer_row) == 1,
-        };
-        if ok {
-            return true;
-        }
-    }
-    false
-}
-
-/// Evaluates a residual `exists` predicate for one pair of records.
-#[allow(clippy::too_many_arguments)]
-fn eval_residual(
-    prog: &Program,
-    env: &Env,
-    inner: &Table,
-    outer: &Table,
-    id: NodeId,
-    inner_row: usize,
-    outer_row: usize,
-) -> i64 {
-    let ev = |id: NodeId| eval_residual(prog, env, inner, outer, id, inner_row, outer_row);
-    match &prog.residual[id as usize] {
-        Node::Const(v) => *v,
-        Node::Field { side: Side::Row, field } => field_value(inner, *field, inner_row),
-        Node::Field { side: Side::Outer, field } => field_value(outer, *field, outer_row),
-        Node::Deref { row, source, field } => match ev(*row) {
-            NULL => NULL,
-            r => field_value(env.data.table(*source), *field, r as usize),
-        },
-        Node::Scale { a, mul, div } => scale(ev(*a), *mul, *div),
-        Node::Neg(a) => match ev(*a) {
-            NULL => NULL,
-            x => -x,
-        },
-        Node::Abs(a) => match ev(*a) {
-            NULL => NULL,
-            x => x.abs(),
-        },
-        Node::Arith { op, a, b } => arith(*op, ev(*a), ev(*b)),
-        Node::DecimalMul { a, b } => decimal_mul(ev(*a), ev(*b)),
-        Node::DecimalDiv { a, b } => decimal_div(ev(*a), ev(*b)),
-        Node::Cmp { op, a, b } => compare(*op, ev(*a), ev(*b)) as i64,
-        Node::And(a, b) => (ev(*a) == 1 && ev(*b) == 1) as i64,
-        Node::Or(a, b) => (ev(*a) == 1 || ev(*b) == 1) as i64,
-        Node::Not(a) => (ev(*a) != 1) as i64,
-        Node::IsNull(a) => (ev(*a) == NULL) as i64,
-        Node::InSet { a, set } => {
-            let x = ev(*a);
-            (x != NULL && set.binary_search(&x).is_ok()) as i64
-        }
-        Node::Coalesce(items) => items.iter().map(|&i| ev(i)).find(|&v| v != NULL).unwrap_or(NULL),
-        Node::Case { arms, otherwise } => {
-            arms.iter().find(|(c, _)| ev(*c) == 1).map_or_else(|| ev(*otherwise), |(_, v)| ev(*v))
-        }
-        Node::Business { from, to, owner } => {
-            let (f, t, p) = (ev(*from), ev(*to), ev(*owner));
-            if f == NULL || t == NULL {
-                return NULL;
-            }
-            let team = if p == NULL { None } else { env.org.team_at(p as usize, f) };
-            env.clocks.for_team(team).business_seconds(f, t)
-        }
-        Node::Exists(_) => NULL,
-    }
-}
-
-fn field_value(table: &Table, field: u16, row: usize) -> i64 {
-    match &table.columns[field as usize] {
-        crate::data::Column::Id(_) => row as i64,
-        crate::data::Column::Text(t) => {
-            if t.get(row).is_some() {
-                1
-            } else {
-                NULL
-            }
-        }
-        _ => table.int(field as usize, row),
-    }
-}
-
 #[inline]
 fn map1(a: &[i64], out: &mut [i64], f: impl Fn(i64) -> i64) {
     for (o, &x) in out.iter_mut().zip(a) {
@@ -594,7 +324,7 @@ fn map2(a: &[i64], b: &[i64], out: &mut [i64], f: impl Fn(i64, i64) -> i64) {
 }
 
 #[inline]
-fn scale(x: i64, mul: i64, div: i64) -> i64 {
+pub(super) fn scale(x: i64, mul: i64, div: i64) -> i64 {
     if x == NULL {
         return NULL;
     }
@@ -627,12 +357,12 @@ pub fn arith(op: BinaryOp, x: i64, y: i64) -> i64 {
 }
 
 #[inline]
-fn decimal_mul(x: i64, y: i64) -> i64 {
+pub(super) fn decimal_mul(x: i64, y: i64) -> i64 {
     if x == NULL || y == NULL { NULL } else { (x as i128 * y as i128 / MICROS as i128) as i64 }
 }
 
 #[inline]
-fn decimal_div(x: i64, y: i64) -> i64 {
+pub(super) fn decimal_div(x: i64, y: i64) -> i64 {
     if x == NULL || y == NULL || y == 0 { NULL } else { (x as i128 * MICROS as i128 / y as i128) as i64 }
 }
 

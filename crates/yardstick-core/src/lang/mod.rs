@@ -4,5 +4,6 @@
 pub mod ast;
 pub mod compile;
 pub mod eval;
+mod exists_index;
 pub mod parse;
 pub mod program;
