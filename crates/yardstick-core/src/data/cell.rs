@@ -100,15 +100,20 @@ fn trim_any(s: &str) -> &str {
     if s.is_empty() || space(s.chars().next()) || space(s.chars().next_back()) { s.trim() } else { s }
 }
 
-/// A whole number: optional sign and decimal digits.
+/// An optional leading sign: (negative, the rest); `None` for no text at all.
 #[inline]
-pub fn parse_int(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let (negative, digits) = match b.first()? {
+fn signed(b: &[u8]) -> Option<(bool, &[u8])> {
+    Some(match b.first()? {
         b'-' => (true, &b[1..]),
         b'+' => (false, &b[1..]),
         _ => (false, b),
-    };
+    })
+}
+
+/// A whole number: optional sign and decimal digits.
+#[inline]
+pub fn parse_int(text: &str) -> Option<i64> {
+    let (negative, digits) = signed(text.as_bytes())?;
     if digits.is_empty() || digits.len() > 18 {
         return text.parse().ok();
     }
@@ -135,12 +140,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 
 /// A decimal number in millionths: `-12.5` → -12 500 000. At most 6 decimals.
 pub fn parse_decimal(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let (negative, digits) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
+    let (negative, digits) = signed(text.as_bytes())?;
     let (int, frac) = match digits.iter().position(|&c| c == b'.') {
         Some(dot) => (&digits[..dot], &digits[dot + 1..]),
         None => (digits, &digits[digits.len()..]),
