@@ -18,6 +18,10 @@ use super::value::{MetricValue, Rational};
 /// value found at each rank a percentile needs. No per-subject sorting or merging: about
 /// fifteen counter bumps per value (person, teams up to the root, organisation × the
 /// periods containing its atom).
+///
+/// The periods are dealt to the threads (balanced by their number of values); each thread
+/// sweeps all values but counts only for its own periods, so that its counters (a few
+/// hundred kilobytes) stay in its core's cache.
 pub fn finalize_percentiles(
     metrics: &[&PlannedMetric],
     group: &Group,
@@ -28,33 +32,46 @@ pub fn finalize_percentiles(
     let n_slots = group.n_slots;
     let n_periods = cx.timeline.periods.len();
     let subjects = subject_list(metrics[0], cx, None);
-    let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cx.cells.len()];
+    let n_subjects = subjects.len();
+    let n_cells = cx.cells.len();
+    // The subjects each cell counts for, flattened: `of_cell[cell_start[c]..cell_start[c + 1]]`.
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n_cells];
     for (si, (_, cells)) in subjects.iter().enumerate() {
         for &c in cells {
-            of_cell[c as usize].push(si as u32);
+            lists[c as usize].push(si as u32);
         }
     }
+    let cell_start: Vec<u32> = std::iter::once(0)
+        .chain(lists.iter().scan(0u32, |n, l| {
+            *n += l.len() as u32;
+            Some(*n)
+        }))
+        .collect();
+    let of_cell: Vec<u32> = lists.concat();
     let periods_of_slot: Vec<Vec<u32>> = (0..n_slots)
         .map(|s| (0..n_periods as u32).filter(|&k| period_slots(group, cx.timeline, k as usize).contains(&s)).collect())
         .collect();
-    // How many values each (subject, period) has.
-    let sp = |s: u32, k: u32| s as usize * n_periods + k as usize;
-    let mut per_acc = vec![0u32; cx.cells.len() * n_slots];
+    // How many values each (subject, period) has; index `sp(s, k)`.
+    let sp = |s: usize, k: usize| s * n_periods + k;
+    let mut per_acc = vec![0u32; n_cells * n_slots];
     for &(a, _) in pairs {
         per_acc[a as usize] += 1;
     }
-    let mut total = vec![0u32; subjects.len() * n_periods];
+    let mut total = vec![0u32; n_subjects * n_periods];
+    let mut of_period = vec![0u64; n_periods];
     for (a, &count) in per_acc.iter().enumerate() {
         if count > 0 {
-            for &k in &periods_of_slot[a % n_slots] {
-                for &s in &of_cell[a / n_slots] {
-                    total[sp(s, k)] += count;
+            let (c, slot) = (a / n_slots, a % n_slots);
+            for &k in &periods_of_slot[slot] {
+                of_period[k as usize] += count as u64;
+                for &s in &of_cell[cell_start[c] as usize..cell_start[c + 1] as usize] {
+                    total[sp(s as usize, k as usize)] += count;
                 }
             }
         }
     }
     // The ranks each (subject, period) needs, ascending: (rank, metric, is_upper).
-    let mut targets: Vec<Vec<(u32, u8, bool)>> = vec![Vec::new(); subjects.len() * n_periods];
+    let mut targets: Vec<Vec<(u32, u8, bool)>> = vec![Vec::new(); n_subjects * n_periods];
     for (i, t) in targets.iter_mut().enumerate() {
         let n = total[i] as i128;
         if n == 0 {
@@ -74,58 +91,80 @@ pub fn finalize_percentiles(
     let t0 = std::time::Instant::now();
     let sorted = sort_by_value(pairs);
     let t1 = std::time::Instant::now();
-    // The (subject, period)s are dealt to the threads (by index modulo their number); each
-    // thread sweeps all values for its own. Per (subject, period): values seen so far, and
-    // the next rank wanted (u32::MAX: none), side by side so that a value touches one cache
-    // line per (subject, period).
+    // Periods dealt to the threads, the largest first, each to the least loaded.
+    let parts = rayon::current_num_threads().clamp(1, n_periods.max(1));
+    let mut mine: Vec<Vec<usize>> = vec![Vec::new(); parts];
+    let mut load = vec![0u64; parts];
+    let mut order: Vec<usize> = (0..n_periods).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(of_period[k]));
+    for k in order {
+        let t = (0..parts).min_by_key(|&t| load[t]).expect("a thread");
+        load[t] += of_period[k];
+        mine[t].push(k);
+    }
     let n_metrics = metrics.len();
-    let n_acc = cx.cells.len() * n_slots;
-    let parts = rayon::current_num_threads().max(1);
-    let sweeps: Vec<Vec<[i64; 2]>> = (0..parts)
+    let split = Divisor::new(n_slots as u32);
+    let sweeps: Vec<(Vec<usize>, Vec<[i64; 2]>)> = mine
         .into_par_iter()
-        .map(|part| {
-            let mut state: Vec<[u32; 2]> = targets.iter().map(|t| [0, t.first().map_or(u32::MAX, |x| x.0)]).collect();
+        .map(|periods| {
+            // Per (own period, subject), `local = j * n_subjects + s`: values seen so far
+            // and the next rank wanted (u32::MAX: none), side by side.
+            let global = |local: usize| sp(local % n_subjects, periods[local / n_subjects]);
+            let mut state: Vec<[u32; 2]> = (0..periods.len() * n_subjects)
+                .map(|l| [0, targets[global(l)].first().map_or(u32::MAX, |x| x.0)])
+                .collect();
             let mut cursor = vec![0u16; state.len()];
             let mut found: Vec<[i64; 2]> = vec![[0, 0]; state.len() * n_metrics];
-            // For each accumulator index, this part's (subject, period)s its values count
-            // for, flattened.
-            let mut starts = Vec::with_capacity(n_acc + 1);
-            let mut targets_of_acc: Vec<u32> = Vec::new();
-            for a in 0..n_acc {
-                starts.push(targets_of_acc.len() as u32);
-                for &k in &periods_of_slot[a % n_slots] {
-                    for &s in &of_cell[a / n_slots] {
-                        let i = sp(s, k);
-                        if i % parts == part {
-                            targets_of_acc.push(i as u32);
-                        }
-                    }
-                }
-            }
-            starts.push(targets_of_acc.len() as u32);
+            // Per slot: the rows of `state` (own period × n_subjects) its values count in.
+            let rows_of_slot: Vec<Vec<u32>> = periods_of_slot
+                .iter()
+                .map(|ks| {
+                    periods
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, k)| ks.contains(&(**k as u32)))
+                        .map(|(j, _)| (j * n_subjects) as u32)
+                        .collect()
+                })
+                .collect();
             sorted.for_each(|v, a| {
-                for &i in &targets_of_acc[starts[a as usize] as usize..starts[a as usize + 1] as usize] {
-                    let i = i as usize;
-                    let [rank, next] = state[i];
-                    state[i][0] = rank + 1;
-                    if rank == next {
-                        let t = &targets[i];
-                        let mut c = cursor[i] as usize;
-                        while c < t.len() && t[c].0 == rank {
-                            found[i * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
-                            c += 1;
+                let (c, slot) = split.div_rem(a);
+                let rows = &rows_of_slot[slot as usize];
+                if rows.is_empty() {
+                    return;
+                }
+                let own = &of_cell[cell_start[c as usize] as usize..cell_start[c as usize + 1] as usize];
+                for &row in rows {
+                    for &s in own {
+                        let l = (row + s) as usize;
+                        let [rank, next] = state[l];
+                        state[l][0] = rank + 1;
+                        if rank == next {
+                            let t = &targets[global(l)];
+                            let mut c = cursor[l] as usize;
+                            while c < t.len() && t[c].0 == rank {
+                                found[l * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
+                                c += 1;
+                            }
+                            cursor[l] = c as u16;
+                            state[l][1] = t.get(c).map_or(u32::MAX, |x| x.0);
                         }
-                        cursor[i] = c as u16;
-                        state[i][1] = t.get(c).map_or(u32::MAX, |x| x.0);
                     }
                 }
             });
-            found
+            (periods, found)
         })
         .collect();
+    // (thread, local index) of each period's rows.
+    let mut where_is = vec![(0usize, 0usize); n_periods];
+    for (t, (periods, _)) in sweeps.iter().enumerate() {
+        for (j, &k) in periods.iter().enumerate() {
+            where_is[k] = (t, j);
+        }
+    }
     let found_at = |s: usize, k: usize, m: usize| {
-        let i = s * n_periods + k;
-        sweeps[i % parts][i * n_metrics + m]
+        let (t, j) = where_is[k];
+        sweeps[t].1[(j * n_subjects + s) * n_metrics + m]
     };
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
         eprintln!(
@@ -149,7 +188,7 @@ pub fn finalize_percentiles(
                         if add_up(&partial, cells)[0] == 0 {
                             continue;
                         }
-                        let i = sp(si as u32, k as u32);
+                        let i = sp(si, k);
                         let n = total[i] as i128;
                         let value = (n > 0).then(|| {
                             let [lo, hi] = found_at(si, k, m);
@@ -164,6 +203,27 @@ pub fn finalize_percentiles(
                 .collect()
         })
         .collect()
+}
+
+/// Quotient and remainder by a fixed divisor with one multiplication (Lemire, Kaser and
+/// Kurz, "Faster remainder by direct computation", 2019: exact for all 32-bit numerators).
+#[derive(Clone, Copy)]
+struct Divisor {
+    d: u32,
+    m: u64,
+}
+
+impl Divisor {
+    fn new(d: u32) -> Divisor {
+        assert!(d > 0, "divisor");
+        Divisor { d, m: (u64::MAX / d as u64).wrapping_add(1) }
+    }
+
+    #[inline]
+    fn div_rem(self, a: u32) -> (u32, u32) {
+        let q = if self.d == 1 { a } else { ((self.m as u128 * a as u128) >> 64) as u32 };
+        (q, a - q * self.d)
+    }
 }
 
 /// `(value, index)` pairs in value order, as [`sort_by_value`] leaves them.
@@ -376,6 +436,19 @@ mod tests {
         expected.sort_by_key(|&(v, _)| v);
         assert!(matches!(sort_by_value(&pairs), SortedValues::Packed { .. }));
         assert_eq!(sorted(&pairs), expected);
+    }
+
+    #[test]
+    fn divisor_equals_division() {
+        for d in [1u32, 2, 3, 7, 12, 13, 17, 24, 100, 365, 1 << 20, u32::MAX] {
+            let div = Divisor::new(d);
+            for a in (0..5000u32)
+                .chain([u32::MAX, u32::MAX - 1, 1 << 31, (1 << 24) - 1])
+                .chain((0..64).map(|i| u32::MAX / 64 * i + 17))
+            {
+                assert_eq!(div.div_rem(a), (a / d, a % d), "{a} / {d}");
+            }
+        }
     }
 
     #[test]
