@@ -23,6 +23,9 @@ impl Subject {
     }
 }
 
+/// `Cells::only_cell` of a person with several cells.
+const MOVED: u32 = u32::MAX;
+
 #[derive(Clone, Debug)]
 pub struct Cells {
     pub person: Vec<Option<u32>>,
@@ -30,6 +33,9 @@ pub struct Cells {
     /// Per person: `(from, cell)` steps, flattened; `step_offsets[p]..step_offsets[p + 1]`.
     steps: Vec<(Instant, u32)>,
     step_offsets: Vec<u32>,
+    /// Per person: their only cell, or `MOVED` when they have several (then `steps`
+    /// decide). A small array that stays in cache: most records need nothing else.
+    only_cell: Vec<u32>,
     /// The cell of records attributed to nobody.
     pub nobody: u32,
     /// Cells of each team's subtree, of each person, and of the teams each person leads.
@@ -63,6 +69,7 @@ impl Cells {
             step_offsets.push(steps.len() as u32);
             person_cells.push(mine.iter().map(|&(_, c)| c).collect());
         }
+        let only_cell = person_cells.iter().map(|c: &Vec<u32>| if c.len() == 1 { c[0] } else { MOVED }).collect();
         let nobody = person.len() as u32;
         person.push(None);
         team.push(None);
@@ -84,7 +91,7 @@ impl Cells {
             cells.sort_unstable();
             cells.dedup();
         }
-        Cells { person, team, steps, step_offsets, nobody, team_cells, person_cells, lead_cells }
+        Cells { person, team, steps, step_offsets, only_cell, nobody, team_cells, person_cells, lead_cells }
     }
 
     pub fn len(&self) -> usize {
@@ -98,10 +105,14 @@ impl Cells {
     /// The cell of a record attributed to `person` (NULL for nobody), credited at `t`.
     #[inline]
     pub fn cell_of(&self, person: i64, t: Instant) -> u32 {
-        if person == NULL || person < 0 || person as usize + 1 >= self.step_offsets.len() {
+        if person == NULL || person < 0 || person as usize >= self.only_cell.len() {
             return self.nobody;
         }
         let p = person as usize;
+        let only = self.only_cell[p];
+        if only != MOVED {
+            return only;
+        }
         let steps = &self.steps[self.step_offsets[p] as usize..self.step_offsets[p + 1] as usize];
         if steps.len() == 1 {
             return steps[0].1;

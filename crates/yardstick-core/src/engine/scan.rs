@@ -142,9 +142,8 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
 pub struct Scratch {
     /// `(row in batch, accumulator index)` pairs placed by the current group.
     placed: Vec<(u32, u32)>,
-    mask: Vec<bool>,
-    /// The population (`PlannedMetric::population`) `mask` holds for the current batch.
-    mask_for: Option<usize>,
+    /// Per population (`PlannedMetric::population`): which rows of the batch are in it.
+    masks: Vec<Vec<bool>>,
 }
 
 /// Adds the records of `rows` into `state`.
@@ -158,8 +157,13 @@ pub fn accumulate(
     scratch: &mut Scratch,
 ) {
     ev.run(&plan.prog, env, rows);
-    let Scratch { placed, mask, mask_for } = scratch;
-    *mask_for = None;
+    let Scratch { placed, masks } = scratch;
+    masks.resize_with(plan.metrics.len(), Vec::new);
+    for (m, metric) in plan.metrics.iter().enumerate() {
+        if metric.population == m {
+            population(metric, ev, rows.len(), &mut masks[m]);
+        }
+    }
     for (g, group) in plan.groups.iter().enumerate() {
         placed.clear();
         place(group, ev, placement, rows.len(), placed, false);
@@ -173,15 +177,17 @@ pub fn accumulate(
             placed.clear();
             place(group, ev, placement, rows.len(), placed, true);
         }
+        let mut ops = Vec::new();
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
-                population(metric, ev, rows.len(), mask, mask_for);
-                add_metric(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
+                let mask = &masks[metric.population][..];
+                ops.extend(counter_op(metric, ev, mask));
+                add_values(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
             }
         }
+        add_counters(&ops, placed, counters, width);
     }
 }
-
 /// Lists `(row, accumulator index)` for the records of a batch. For snapshots, `live` picks
 /// the live interval (values) instead of the span (row existence).
 pub(super) fn place(
@@ -284,14 +290,9 @@ fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
 }
 
 /// Marks the rows of the batch that are in the metric's population (`where` holds and no
-/// exclusion applies). The mask remembers the condition it holds (`Scratch::mask_for`, reset
-/// per batch): metrics with the same condition share it.
-fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<bool>, mask_for: &mut Option<usize>) {
+/// exclusion applies). Metrics with the same condition share the mask.
+fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<bool>) {
     let c = &metric.compiled;
-    if *mask_for == Some(metric.population) {
-        return;
-    }
-    *mask_for = Some(metric.population);
     mask.clear();
     match c.filter {
         Some(f) => mask.extend(ev.values(f)[..n].iter().map(|&v| v == 1)),
@@ -304,10 +305,77 @@ fn population(metric: &PlannedMetric, ev: &Evaluator, n: usize, mask: &mut Vec<b
     }
 }
 
-/// Adds the placed records of a batch to one metric's counters (at `metric.offset` in
-/// rows of `width`) or value lists.
+/// One metric's counter updates for a batch: where its counters start in a row, its
+/// population, and the values it adds.
+enum CounterOp<'e> {
+    /// `+1`.
+    Count { at: usize, mask: &'e [bool] },
+    /// Numerator `+num` (null = 0), denominator `+1`.
+    Share { at: usize, mask: &'e [bool], num: &'e [i64] },
+    /// Numerator `+num`, denominator `+den` (null = 0).
+    Ratio { at: usize, mask: &'e [bool], num: &'e [i64], den: &'e [i64] },
+    /// Sum `+v`, count `+1`, for non-null `v`.
+    SumCount { at: usize, mask: &'e [bool], vals: &'e [i64] },
+}
+
+fn counter_op<'e>(metric: &PlannedMetric, ev: &'e Evaluator, mask: &'e [bool]) -> Option<CounterOp<'e>> {
+    let c = &metric.compiled;
+    let at = metric.offset;
+    Some(match metric.agg {
+        AggKind::Count => CounterOp::Count { at, mask },
+        AggKind::Ratio { .. } => {
+            let num = ev.values(c.numerator.expect("ratio"));
+            match c.denominator {
+                None => CounterOp::Share { at, mask, num },
+                Some(d) => CounterOp::Ratio { at, mask, num, den: ev.values(d) },
+            }
+        }
+        AggKind::Sum | AggKind::Mean => CounterOp::SumCount { at, mask, vals: ev.values(c.value.expect("value")) },
+        AggKind::Percentile { .. } | AggKind::Distinct => return None,
+    })
+}
+
+/// Adds the placed records of a batch to the counters of all of a group's metrics, record
+/// by record: a record's row of counters is fetched once for all of them.
+fn add_counters(ops: &[CounterOp], placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
+    if ops.is_empty() {
+        return;
+    }
+    let nonnull = |v: i64| if v == NULL { 0 } else { v };
+    for &(i, a) in placed {
+        let i = i as usize;
+        let row = &mut counters[a as usize * width..][..width];
+        for op in ops {
+            match *op {
+                CounterOp::Count { at, mask } => row[at] += mask[i] as i64,
+                CounterOp::Share { at, mask, num } => {
+                    if mask[i] {
+                        row[at] += nonnull(num[i]);
+                        row[at + 1] += 1;
+                    }
+                }
+                CounterOp::Ratio { at, mask, num, den } => {
+                    if mask[i] {
+                        row[at] += nonnull(num[i]);
+                        row[at + 1] += nonnull(den[i]);
+                    }
+                }
+                CounterOp::SumCount { at, mask, vals } => {
+                    let v = vals[i];
+                    if mask[i] && v != NULL {
+                        row[at] += v;
+                        row[at + 1] += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the placed records of a batch to one metric's value lists (percentiles, distinct
+/// counts) and minimum-distinct keys.
 #[allow(clippy::too_many_arguments)]
-fn add_metric(
+fn add_values(
     metric: &PlannedMetric,
     ev: &Evaluator,
     placed: &[(u32, u32)],
@@ -318,58 +386,12 @@ fn add_metric(
     mask: &[bool],
 ) {
     let c = &metric.compiled;
-    let nonnull = |v: i64| if v == NULL { 0 } else { v };
-    let at = |a: u32| a as usize * width + metric.offset;
-    match metric.agg {
-        AggKind::Count => {
-            for &(i, a) in placed {
-                counters[at(a)] += mask[i as usize] as i64;
-            }
-        }
-        AggKind::Ratio { .. } => {
-            let num = ev.values(c.numerator.expect("ratio"));
-            match c.denominator {
-                None => {
-                    for &(i, a) in placed {
-                        if mask[i as usize] {
-                            let x = at(a);
-                            counters[x] += nonnull(num[i as usize]);
-                            counters[x + 1] += 1;
-                        }
-                    }
-                }
-                Some(d) => {
-                    let den = ev.values(d);
-                    for &(i, a) in placed {
-                        if mask[i as usize] {
-                            let x = at(a);
-                            counters[x] += nonnull(num[i as usize]);
-                            counters[x + 1] += nonnull(den[i as usize]);
-                        }
-                    }
-                }
-            }
-        }
-        AggKind::Sum | AggKind::Mean => {
-            let vals = ev.values(c.value.expect("value"));
-            for &(i, a) in placed {
-                let v = vals[i as usize];
-                if mask[i as usize] && v != NULL {
-                    let x = at(a);
-                    counters[x] += v;
-                    counters[x + 1] += 1;
-                }
-            }
-        }
-        AggKind::Percentile { .. } | AggKind::Distinct => {
-            if metric.shares_values_with.is_none() {
-                let vals = ev.values(c.value.expect("value"));
-                for &(i, a) in placed {
-                    let v = vals[i as usize];
-                    if mask[i as usize] && v != NULL {
-                        values.push((a, v));
-                    }
-                }
+    if matches!(metric.agg, AggKind::Percentile { .. } | AggKind::Distinct) && metric.shares_values_with.is_none() {
+        let vals = ev.values(c.value.expect("value"));
+        for &(i, a) in placed {
+            let v = vals[i as usize];
+            if mask[i as usize] && v != NULL {
+                values.push((a, v));
             }
         }
     }
