@@ -68,7 +68,7 @@ fn folder_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
+pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize) -> Result<ExitCode> {
     let settings = Settings::default();
     let catalogue = Catalogue::builtin();
     let mut periods: Vec<Period> = (1..=12).map(|m| Period::month(2025, m)).collect();
@@ -96,11 +96,11 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize) -> Result<ExitCode> {
         }
         let csv_bytes = folder_bytes(&data_dir);
         // Load times are of parsing, not of the disk: every load starts with the files in
-        // the OS page cache (read once just before). The median of up to three loads.
+        // the OS page cache (read once just before). The median of `loads` loads.
         let mut load_times = Vec::new();
         let mut loaded = None;
         let mut rss_before = 0;
-        for _ in 0..runs.clamp(1, 3) {
+        for _ in 0..loads.max(1) {
             drop(loaded.take());
             warm_page_cache(&data_dir)?;
             rss_before = rss().0;

@@ -171,6 +171,9 @@ enum Command {
         /// reported apart from the median of the others).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Loads per size (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        loads: usize,
     },
 }
 
@@ -225,7 +228,7 @@ fn main() -> ExitCode {
             commands::records(&data, &period, &metric, &subject, config.as_deref())
         }
         Command::Demo { out, tickets } => commands::demo(&out, tickets),
-        Command::Bench { tickets, dir, runs } => bench::run(&tickets, &dir, runs),
+        Command::Bench { tickets, dir, runs, loads } => bench::run(&tickets, &dir, runs, loads),
     };
     match result {
         Ok(code) => code,

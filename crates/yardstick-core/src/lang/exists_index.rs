@@ -144,17 +144,14 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
     let node =
         prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
     let n = env.data.table(prog.source).len();
-    // Only the nodes the `exists` reads (its key and window), not all that come before it.
     let plan = &prog.exists[index];
-    let mut needed = vec![false; node + 1];
-    let mut stack: Vec<NodeId> =
-        [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten().collect();
-    stack.push(node as NodeId);
-    while let Some(id) = stack.pop() {
-        if !std::mem::replace(&mut needed[id as usize], true) {
-            stack.extend(prog.nodes[id as usize].inputs());
-        }
+    if let Some(flags) = self_join_flags(prog, env, index) {
+        return flags;
     }
+    // Only the nodes the `exists` reads (its key and window), not all that come before it.
+    let mut needed = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
+    needed.resize(node + 1, false);
+    needed[node] = true;
     let mut flags = vec![0u8; n];
     const CHUNK: usize = 4096;
     flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
@@ -165,6 +162,99 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
     });
     flags
 }
+
+/// The nodes `roots` depend on (themselves included), as flags up to the last of them.
+fn needed_nodes(prog: &Program, roots: impl IntoIterator<Item = Option<NodeId>>) -> Vec<bool> {
+    let mut stack: Vec<NodeId> = roots.into_iter().flatten().collect();
+    let mut needed = vec![false; stack.iter().max().map_or(0, |&m| m as usize + 1)];
+    while let Some(id) = stack.pop() {
+        if !std::mem::replace(&mut needed[id as usize], true) {
+            stack.extend(prog.nodes[id as usize].inputs());
+        }
+    }
+    needed
+}
+
+/// A table joined with itself on one of its own fields (`exists(tickets where
+/// customer_id = this.customer_id …)`): the rows with key `k` are exactly index group `k`,
+/// so the groups are answered one after another — each group's times are read once, in
+/// order, instead of looked up at random for every row. Rows the index leaves out (null
+/// time) are probed one by one. `None` when the `exists` is not of this kind.
+fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
+    use rayon::prelude::*;
+    let plan = &prog.exists[index];
+    let same_key = prog.nodes[plan.key_outer as usize] == Node::Field { side: Side::Row, field: plan.key_field };
+    if plan.inner != prog.source || !same_key {
+        return None;
+    }
+    let idx = &env.indexes[index];
+    let table = env.data.table(prog.source);
+    let n = table.len();
+    let needed = needed_nodes(prog, [plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
+    // Keys cut into runs of about `PER` indexed rows, each run answered by one task into
+    // its own part of `answers` (index order).
+    const PER: usize = 1 << 14;
+    let n_keys = idx.offsets.len().saturating_sub(1);
+    let mut cuts = vec![0usize];
+    for k in 0..n_keys {
+        if (idx.offsets[k + 1] - idx.offsets[*cuts.last().expect("a cut")]) as usize >= PER {
+            cuts.push(k + 1);
+        }
+    }
+    if *cuts.last().expect("a cut") != n_keys {
+        cuts.push(n_keys);
+    }
+    let mut answers = vec![0u8; idx.rows.len()];
+    let mut parts = Vec::with_capacity(cuts.len());
+    let mut rest = &mut answers[..];
+    for w in cuts.windows(2) {
+        let len = (idx.offsets[w[1]] - idx.offsets[w[0]]) as usize;
+        let (part, r) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = r;
+        parts.push((w[0]..w[1], part));
+    }
+    let bound = |ev: &Evaluator, b: Option<(NodeId, bool)>, i: usize| b.map(|(id, inc)| (ev.values(id)[i], inc));
+    parts.into_par_iter().for_each_init(Evaluator::default, |ev, (keys, out)| {
+        let base = idx.offsets[keys.start] as usize;
+        let rows = &idx.rows[base..base + out.len()];
+        let mut k = keys.start;
+        for (b, batch) in rows.chunks(BATCH).enumerate() {
+            ev.run_nodes(prog, env, Rows::List(batch), &needed);
+            for (i, &row) in batch.iter().enumerate() {
+                let at = base + b * BATCH + i;
+                while idx.offsets[k + 1] as usize <= at {
+                    k += 1;
+                }
+                let group = idx.offsets[k] as usize..idx.offsets[k + 1] as usize;
+                let (lower, upper) = (bound(ev, plan.lower, i), bound(ev, plan.upper, i));
+                out[at - base] = probe(prog, env, plan, idx, table, table, row as usize, group, lower, upper) as u8;
+            }
+        }
+    });
+    let mut flags = vec![0u8; n];
+    let mut indexed = vec![false; n];
+    for (&row, &answer) in idx.rows.iter().zip(&answers) {
+        flags[row as usize] = answer;
+        indexed[row as usize] = true;
+    }
+    // Rows outside the index: a null key never matches; a null time is probed by its key.
+    let left: Vec<u32> = (0..n as u32).filter(|&r| !indexed[r as usize]).collect();
+    let mut needed_all = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
+    let node = prog.nodes.iter().position(|x| *x == Node::Exists(index as u32)).expect("the exists node");
+    needed_all.resize(node + 1, false);
+    needed_all[node] = true;
+    let mut ev = Evaluator::default();
+    for batch in left.chunks(BATCH) {
+        ev.run_nodes(prog, env, Rows::List(batch), &needed_all);
+        for (&row, &v) in batch.iter().zip(ev.values(node as NodeId)) {
+            flags[row as usize] = v as u8;
+        }
+    }
+    Some(flags)
+}
+
+/// Rows evaluated together when answering grouped `exists`.
+const BATCH: usize = 256;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn probe(
@@ -275,5 +365,85 @@ fn field_value(table: &Table, field: u16, row: usize) -> i64 {
             }
         }
         _ => table.int(field as usize, row),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Org;
+    use crate::lang::compile::{Compiler, Options, Params};
+    use crate::lang::eval::Clocks;
+    use crate::lang::parse::parse_expr;
+    use crate::schema::Source;
+    use crate::settings::Settings;
+    use crate::testkit::{Rng, dataset};
+
+    /// The answers of a same-table `exists` worked out group by group equal those of
+    /// probing every row on its own, with null keys (agent), null window times (rows the index
+    /// leaves out, answered apart), equal times and records on the window's edges.
+    #[test]
+    fn self_join_answers_equal_row_by_row_probes() {
+        let settings = Settings::default();
+        let mut rng = Rng(11);
+        let mut tickets = String::from("ticket_id,created_at,customer_id,agent_id,first_response_at,resolved_at\n");
+        for i in 0..3000 {
+            let created = 1 + rng.below(28);
+            let later = |rng: &mut Rng| created + rng.below(3);
+            let customer = format!("C{}", rng.below(300));
+            let agent = match rng.below(10) {
+                0 => String::new(),
+                _ => format!("P{}", rng.below(40)),
+            };
+            let at = |d: u64, h: u64| format!("2025-03-{d:02}T{h:02}:00:00+08:00");
+            let response = match rng.below(5) {
+                0 => String::new(),
+                _ => at(later(&mut rng), rng.below(3)),
+            };
+            let resolved = match rng.below(6) {
+                0 => String::new(),
+                _ => at(later(&mut rng), rng.below(3)),
+            };
+            tickets.push_str(&format!("T{i},{},{customer},{agent},{response},{resolved}\n", at(created, 0)));
+        }
+        let mut people = String::from("person_id,name,role,team_id\n");
+        for p in 0..40 {
+            people.push_str(&format!("P{p},坐席{p},agent,A\n"));
+        }
+        let teams = "team_id,name,parent_team_id\nA,热线组,\n";
+        let data = dataset(&[("teams", teams), ("people", &people), ("tickets", &tickets)], &settings);
+        let (org, _) = Org::build(&data);
+        let clocks = Clocks {
+            default: std::sync::Arc::new(crate::calendar::BusinessClock::with_range(
+                &settings.calendar,
+                &settings.tz,
+                0,
+                0,
+            )),
+            by_team: Vec::new(),
+        };
+        for text in [
+            "exists(tickets where customer_id = this.customer_id and ticket_id != this.ticket_id and first_response_at > this.resolved_at and first_response_at <= this.resolved_at + 2d)",
+            "exists(tickets where agent_id = this.agent_id and first_response_at >= this.created_at and first_response_at < this.created_at + 1d)",
+            "exists(tickets where agent_id = this.agent_id and ticket_id != this.ticket_id)",
+        ] {
+            let params = Params::default();
+            let compiler = Compiler { data: &data, params: &params, options: Options::default() };
+            let mut prog = Program::new(Source::Tickets);
+            let (node, _) = compiler.compile(&mut prog, &parse_expr(text).expect("parses")).expect("compiles");
+            let indexes: Vec<ExistsIndex> = prog
+                .exists
+                .iter()
+                .map(|p| ExistsIndex::build(data.table(p.inner), p.key_field, p.time_field))
+                .collect();
+            let env = Env { data: &data, org: &org, clocks: &clocks, indexes: &indexes, flags: &[] };
+            let grouped = self_join_flags(&prog, &env, 0).expect("a self-join");
+            let mut ev = Evaluator::default();
+            let n = data.table(Source::Tickets).len();
+            ev.run(&prog, &env, Rows::Range { start: 0, len: n });
+            let probed: Vec<u8> = ev.values(node).iter().map(|&v| v as u8).collect();
+            assert_eq!(grouped, probed, "{text}");
+            assert!(probed.contains(&1) && probed.contains(&0), "{text}: both answers occur");
+        }
     }
 }
