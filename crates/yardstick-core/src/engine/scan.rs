@@ -169,11 +169,14 @@ pub fn accumulate(
         place(group, ev, placement, rows.len(), placed, false);
         let width = group.width;
         let counters = &mut state.counters[g];
-        for &(_, a) in placed.iter() {
-            counters[a as usize * width] += 1;
-        }
-        if let Slots::Snapshot { .. } = group.slots {
-            // Presence came from the span; values count where the record is live.
+        // Counter 0 (records placed) is added with the metrics' counters, in the same fetch
+        // of the row — except for snapshots, whose presence comes from the span while their
+        // values count where the record is live.
+        let snapshot = matches!(group.slots, Slots::Snapshot { .. });
+        if snapshot {
+            for &(_, a) in placed.iter() {
+                counters[a as usize * width] += 1;
+            }
             placed.clear();
             place(group, ev, placement, rows.len(), placed, true);
         }
@@ -185,7 +188,7 @@ pub fn accumulate(
                 add_values(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
             }
         }
-        add_counters(&ops, placed, counters, width);
+        add_counters(&ops, !snapshot, placed, counters, width);
     }
 }
 /// Lists `(row, accumulator index)` for the records of a batch. For snapshots, `live` picks
@@ -335,16 +338,18 @@ fn counter_op<'e>(metric: &PlannedMetric, ev: &'e Evaluator, mask: &'e [bool]) -
     })
 }
 
-/// Adds the placed records of a batch to the counters of all of a group's metrics, record
-/// by record: a record's row of counters is fetched once for all of them.
-fn add_counters(ops: &[CounterOp], placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
-    if ops.is_empty() {
+/// Adds the placed records of a batch to the counters of all of a group's metrics (and,
+/// with `presence`, to counter 0), record by record: a record's row of counters is fetched
+/// once for all of them.
+fn add_counters(ops: &[CounterOp], presence: bool, placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
+    if ops.is_empty() && !presence {
         return;
     }
     let nonnull = |v: i64| if v == NULL { 0 } else { v };
     for &(i, a) in placed {
         let i = i as usize;
         let row = &mut counters[a as usize * width..][..width];
+        row[0] += presence as i64;
         for op in ops {
             match *op {
                 CounterOp::Count { at, mask } => row[at] += mask[i] as i64,
