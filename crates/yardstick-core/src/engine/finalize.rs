@@ -1,11 +1,10 @@
 //! From accumulators to values: adds up a subject's cells over a period's slots and turns
 //! the sums into exact values (percentiles in `percentile.rs`).
 
-use std::collections::BTreeMap;
-
 use super::cells::{Cells, Subject};
 use super::percentile::{finalize_percentiles, percentiles_of_touched};
 use super::plan::{AggKind, Group, PlannedMetric, Slots};
+use super::subject_values::SubjectValues;
 use super::timeline::Timeline;
 use super::value::{MetricValue, Rational};
 use crate::lang::compile::MICROS;
@@ -13,7 +12,7 @@ use crate::lang::program::Ty;
 use crate::metric::Unit;
 
 /// Values of one metric: per period index, per subject.
-pub type MetricValues = Vec<BTreeMap<Subject, MetricValue>>;
+pub type MetricValues = Vec<SubjectValues>;
 
 /// The slots of period `k` in a group.
 pub fn period_slots(group: &Group, timeline: &Timeline, k: usize) -> std::ops::Range<usize> {
@@ -92,7 +91,7 @@ pub fn finalize_metric(
     let keys = metric.compiled.min_distinct.map(|_| Buckets::new(keys, cells.len() * n_slots));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let n_periods = cx.timeline.periods.len();
-    let mut out: MetricValues = vec![BTreeMap::new(); n_periods];
+    let mut out: MetricValues = vec![SubjectValues::new(); n_periods];
     let subjects = subject_list(metric, cx, only);
     for (k, period_values) in out.iter_mut().enumerate() {
         if only.is_some_and(|t| !t.periods[k]) {
@@ -267,17 +266,18 @@ pub fn finish_plan(
 
 /// The subjects to compute, with their cells.
 pub(super) fn subject_list(metric: &PlannedMetric, cx: &Context, only: Option<&Touched>) -> Vec<(Subject, Vec<u32>)> {
+    // In `Subject` order, so that values are appended to their `SubjectValues` in order.
     let mut out = Vec::new();
-    if cx.subjects.person {
-        out.extend(
-            (0..cx.n_people as u32).map(|p| (Subject::Person(p), cx.cells.of(Subject::Person(p), metric.team_lead))),
-        );
+    if cx.subjects.org {
+        out.push((Subject::Org, cx.cells.of(Subject::Org, false)));
     }
     if cx.subjects.team {
         out.extend((0..cx.parent.len() as u32).map(|t| (Subject::Team(t), cx.cells.of(Subject::Team(t), false))));
     }
-    if cx.subjects.org {
-        out.push((Subject::Org, cx.cells.of(Subject::Org, false)));
+    if cx.subjects.person {
+        out.extend(
+            (0..cx.n_people as u32).map(|p| (Subject::Person(p), cx.cells.of(Subject::Person(p), metric.team_lead))),
+        );
     }
     out.retain(|(s, cells)| !cells.is_empty() && only.is_none_or(|t| t.subjects.contains(s)));
     out

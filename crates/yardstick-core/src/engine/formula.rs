@@ -2,14 +2,15 @@
 //! and period. `ratio` treats a missing operand row as 0 and keeps integer numerator and
 //! denominator; a row exists where any operand has one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use super::cells::Subject;
+use super::subject_values::SubjectValues;
 use super::value::{MetricValue, Rational};
 use crate::lang::ast::{BinaryOp, Expr, Literal};
 use crate::metric::{MetricDef, MetricKind, formula_refs};
 
-type Values = Vec<BTreeMap<Subject, MetricValue>>;
+type Values = Vec<SubjectValues>;
 
 /// Evaluates every formula metric whose operands are computed, repeatedly, so that
 /// formulas over formulas resolve (the catalogue rejects cycles).
@@ -29,7 +30,7 @@ pub fn evaluate_formulas(metrics: &[MetricDef], out: &mut [Option<Values>], n_pe
             if refs.iter().any(|&r| out[r].is_none()) {
                 continue;
             }
-            let mut result: Values = vec![BTreeMap::new(); n_periods];
+            let mut result: Values = vec![SubjectValues::new(); n_periods];
             for (k, values) in result.iter_mut().enumerate() {
                 let subjects: BTreeSet<Subject> =
                     refs.iter().flat_map(|&r| out[r].as_ref().expect("computed")[k].keys().copied()).collect();

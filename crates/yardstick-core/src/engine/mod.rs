@@ -15,15 +15,17 @@ mod percentile;
 mod plan;
 mod rows;
 mod scan;
+mod subject_values;
 mod timeline;
 mod value;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
 pub use live::Live;
+pub use subject_values::SubjectValues;
 pub use timeline::Timeline;
 pub use value::{MetricValue, Rational};
 
@@ -274,7 +276,7 @@ impl<'a> Engine<'a> {
         if profile {
             eprintln!("  formulas {:.3} s", t.elapsed().as_secs_f64());
         }
-        Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![BTreeMap::new(); periods.len()])).collect())
+        Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![SubjectValues::new(); periods.len()])).collect())
     }
 
     /// The per-row answers of every `exists` in a plan's program, from the cache or

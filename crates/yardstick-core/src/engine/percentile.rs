@@ -2,13 +2,13 @@
 //! in radix-sorted order; for the few (subject, period)s a live change touched, by
 //! gathering and sorting their values.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
 use super::plan::{AggKind, Group, PlannedMetric};
+use super::subject_values::SubjectValues;
 use super::value::{MetricValue, Rational};
 
 /// Percentile metrics that read the same values (median and p90 of the same times).
@@ -183,7 +183,7 @@ pub fn finalize_percentiles(
             (0..n_periods)
                 .map(|k| {
                     let partial = partials(metric, group, counters, k, cx);
-                    let mut out = BTreeMap::new();
+                    let mut out = SubjectValues::new();
                     for (si, (subject, cells)) in subjects.iter().enumerate() {
                         if add_up(&partial, cells)[0] == 0 {
                             continue;
@@ -366,7 +366,7 @@ pub(super) fn percentiles_of_touched(
             let scale = type_scale(metric.compiled.value_ty, metric.unit);
             (0..n_periods)
                 .map(|k| {
-                    let mut out = BTreeMap::new();
+                    let mut out = SubjectValues::new();
                     if !only.periods[k] {
                         return out;
                     }
