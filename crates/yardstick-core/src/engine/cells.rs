@@ -121,6 +121,17 @@ impl Cells {
         steps[i.max(1) - 1].1
     }
 
+    /// The cell of every record attributed to `person`, whatever its instant: `None` for
+    /// a person with several cells (moved between teams).
+    #[inline]
+    pub fn fixed_cell(&self, person: i64) -> Option<u32> {
+        if person == NULL || person < 0 || person as usize >= self.only_cell.len() {
+            return Some(self.nobody);
+        }
+        let only = self.only_cell[person as usize];
+        (only != MOVED).then_some(only)
+    }
+
     /// The cells a subject adds up.
     pub fn of(&self, subject: Subject, team_lead: bool) -> Vec<u32> {
         match subject {

@@ -126,6 +126,7 @@ impl Live {
             for batch in sorted.chunks(BATCH) {
                 accumulate(plan, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
             }
+            delta.settle(plan, &self.timeline);
             touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
             self.states[p].1.add(&delta, sign);
         }

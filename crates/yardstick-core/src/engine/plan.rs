@@ -37,6 +37,9 @@ pub struct Group {
     pub n_slots: usize,
     /// Counters per accumulator index: 1 (records placed) + the widths of its metrics.
     pub width: usize,
+    /// Snapshot groups: the number of atoms, by which the scan counts records present
+    /// (`State::presence`) before spreading the counts over the periods.
+    pub presence_atoms: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +135,17 @@ pub fn plan_source(
         };
         let label_filter =
             compiled.label.map(|(field, code)| (prog.add(Node::Field { side: Side::Row, field }, Ty::Int), code));
-        let group = Group { slots, label_node, label_filter, credit: compiled.credit_at, person, n_slots, width: 1 };
+        let presence_atoms = if matches!(slots, Slots::Snapshot { .. }) { timeline.n_atoms() } else { 0 };
+        let group = Group {
+            slots,
+            label_node,
+            label_filter,
+            credit: compiled.credit_at,
+            person,
+            n_slots,
+            width: 1,
+            presence_atoms,
+        };
         let same = |x: &Group| {
             x.slots == group.slots
                 && x.credit == group.credit

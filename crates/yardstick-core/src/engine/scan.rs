@@ -8,6 +8,7 @@ use super::plan::{AggKind, Group, PlannedMetric, Slots, SourcePlan};
 use super::timeline::{NONE, Timeline};
 use crate::data::NULL;
 use crate::lang::eval::{Env, Evaluator, Rows};
+use crate::lang::program::NodeId;
 use crate::time::Instant;
 
 /// Rows evaluated together.
@@ -26,6 +27,11 @@ pub struct State {
     pub values: Vec<Vec<(u32, i64)>>,
     /// Per metric: `(index, key)` for the minimum-distinct rule.
     pub keys: Vec<Vec<(u32, i64)>>,
+    /// Per snapshot group: records present, per `cell * presence_atoms + atom`, of records
+    /// whose span lies within one atom and whose cell does not depend on the instant — one
+    /// count instead of one per period containing the atom. [`State::settle`] moves them
+    /// into counter 0 of those periods.
+    pub presence: Vec<Vec<i64>>,
 }
 
 impl State {
@@ -34,12 +40,32 @@ impl State {
             counters: plan.groups.iter().map(|g| vec![0; n_cells * g.n_slots * g.width]).collect(),
             values: vec![Vec::new(); plan.metrics.len()],
             keys: vec![Vec::new(); plan.metrics.len()],
+            presence: plan.groups.iter().map(|g| vec![0; n_cells * g.presence_atoms]).collect(),
+        }
+    }
+
+    /// Moves the presence counts (`State::presence`) into counter 0 of every period
+    /// containing their atom. The counters are complete only after this.
+    pub fn settle(&mut self, plan: &SourcePlan, timeline: &Timeline) {
+        for (g, group) in plan.groups.iter().enumerate() {
+            let n_atoms = group.presence_atoms;
+            for (i, count) in self.presence[g].iter_mut().enumerate() {
+                if *count != 0 {
+                    let (cell, atom) = (i / n_atoms, i % n_atoms);
+                    for &k in timeline.periods_of(atom) {
+                        self.counters[g][(cell * group.n_slots + k as usize) * group.width] += *count;
+                    }
+                    *count = 0;
+                }
+            }
         }
     }
 
     /// Adds (`sign` 1) or removes (`sign` −1) the contributions in `delta`.
     pub fn add(&mut self, delta: &State, sign: i64) {
-        for (a, b) in self.counters.iter_mut().zip(&delta.counters) {
+        for (a, b) in
+            self.counters.iter_mut().chain(self.presence.iter_mut()).zip(delta.counters.iter().chain(&delta.presence))
+        {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += sign * y;
             }
@@ -72,7 +98,12 @@ impl State {
     }
 
     pub fn merge(mut self, other: State) -> State {
-        for (a, b) in self.counters.iter_mut().zip(other.counters) {
+        for (a, b) in self
+            .counters
+            .iter_mut()
+            .chain(self.presence.iter_mut())
+            .zip(other.counters.into_iter().chain(other.presence))
+        {
             add_into(a, &b);
         }
         for (a, b) in self.values.iter_mut().zip(other.values) {
@@ -134,6 +165,10 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
         )
         .map(|(state, _, _)| state)
         .reduce_with(State::merge)
+        .map(|mut state| {
+            state.settle(plan, placement.timeline);
+            state
+        })
         .unwrap_or_else(|| State::new(plan, n_cells))
 }
 
@@ -166,14 +201,17 @@ pub fn accumulate(
     }
     for (g, group) in plan.groups.iter().enumerate() {
         placed.clear();
-        place(group, ev, placement, rows.len(), placed, false);
+        let snapshot = matches!(group.slots, Slots::Snapshot { .. });
+        if !snapshot {
+            place(group, ev, placement, rows.len(), placed, false);
+        }
         let width = group.width;
         let counters = &mut state.counters[g];
         // Counter 0 (records placed) is added with the metrics' counters, in the same fetch
         // of the row — except for snapshots, whose presence comes from the span while their
         // values count where the record is live.
-        let snapshot = matches!(group.slots, Slots::Snapshot { .. });
         if snapshot {
+            place_present(group, ev, placement, rows.len(), placed, &mut state.presence[g]);
             for &(_, a) in placed.iter() {
                 counters[a as usize * width] += 1;
             }
@@ -233,28 +271,14 @@ pub(super) fn place(
             }
         }
         Slots::Snapshot { at_end, live: live_iv, span } => {
-            let (from, from_inc, to, to_inc) = if live { *live_iv } else { *span };
-            let (lo, hi) = (ev.values(from), ev.values(to));
+            let interval = if live { *live_iv } else { *span };
+            let (from, to) = (ev.values(interval.0), ev.values(interval.2));
             let n_slots = group.n_slots as u32;
             let timeline = placement.timeline;
             for i in 0..n {
-                let lo = if lo[i] == NULL {
-                    i64::MIN
-                } else if from_inc {
-                    lo[i]
-                } else {
-                    lo[i] + 1
-                };
-                let hi = if hi[i] == NULL {
-                    i64::MAX
-                } else if to_inc {
-                    hi[i]
-                } else {
-                    hi[i] - 1
-                };
-                if lo > hi {
+                let Some((lo, hi)) = closed(interval, from[i], to[i]) else {
                     continue;
-                }
+                };
                 if live {
                     let sorted = if *at_end { &placement.ends_sorted } else { &placement.starts_sorted };
                     let first = sorted.partition_point(|&(t, _)| t < lo);
@@ -282,6 +306,61 @@ pub(super) fn place(
             }
         }
         placed.truncate(kept);
+    }
+}
+
+/// A snapshot interval `(from, from inclusive, to, to inclusive)` of one record as a
+/// closed interval of instants (a null end is open), or `None` when it is empty.
+#[inline]
+fn closed(interval: (NodeId, bool, NodeId, bool), from: i64, to: i64) -> Option<(i64, i64)> {
+    let (_, from_inc, _, to_inc) = interval;
+    let lo = match from {
+        NULL => i64::MIN,
+        t if from_inc => t,
+        t => t + 1,
+    };
+    let hi = match to {
+        NULL => i64::MAX,
+        t if to_inc => t,
+        t => t - 1,
+    };
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// Places a batch of a snapshot group by span (row existence): a record within one atom
+/// whose cell is fixed is counted once in `presence`; any other is listed per period in
+/// `placed`, as [`place`] does.
+fn place_present(
+    group: &Group,
+    ev: &Evaluator,
+    placement: &Placement,
+    n: usize,
+    placed: &mut Vec<(u32, u32)>,
+    presence: &mut [i64],
+) {
+    let Slots::Snapshot { at_end, span, .. } = &group.slots else { unreachable!("snapshot groups") };
+    let persons = ev.values(group.person);
+    let (from, to) = (ev.values(span.0), ev.values(span.2));
+    let label = group.label_filter.map(|(node, code)| (ev.values(node), code));
+    let (cells, timeline) = (placement.cells, placement.timeline);
+    let n_slots = group.n_slots as u32;
+    for i in 0..n {
+        if label.is_some_and(|(labels, code)| labels[i] != code) {
+            continue;
+        }
+        let Some((lo, hi)) = closed(*span, from[i], to[i]) else {
+            continue;
+        };
+        let Some((first, last)) = timeline.span_atoms(lo, hi) else {
+            continue;
+        };
+        match cells.fixed_cell(persons[i]) {
+            Some(cell) if first == last => presence[cell as usize * group.presence_atoms + first as usize] += 1,
+            _ => timeline.for_each_period_overlapping(lo, hi, |k| {
+                let at = if *at_end { timeline.ends[k] } else { timeline.starts[k] };
+                placed.push((i as u32, cells.cell_of(persons[i], at) * n_slots + k as u32));
+            }),
+        }
     }
 }
 

@@ -91,12 +91,9 @@ impl Timeline {
     /// periods, listed in advance.
     #[inline]
     pub fn for_each_period_overlapping(&self, lo: Instant, hi: Instant, mut f: impl FnMut(usize)) {
-        let n = self.used.len();
-        if n == 0 || lo >= self.bounds[n] || hi < self.bounds[0] || lo > hi {
+        let Some((first, last)) = self.span_atoms(lo, hi) else {
             return;
-        }
-        let first = self.atom_at(lo.max(self.bounds[0]));
-        let last = self.atom_at(hi.min(self.bounds[n] - 1));
+        };
         if first == last {
             for &k in &self.periods_of_atom[first as usize] {
                 f(k as usize);
@@ -108,6 +105,22 @@ impl Timeline {
                 f(k);
             }
         }
+    }
+
+    /// The first and last atom the closed interval `[lo, hi]` reaches (clamped to the
+    /// atoms), or `None` when it misses them all.
+    #[inline]
+    pub fn span_atoms(&self, lo: Instant, hi: Instant) -> Option<(u32, u32)> {
+        let n = self.used.len();
+        if n == 0 || lo >= self.bounds[n] || hi < self.bounds[0] || lo > hi {
+            return None;
+        }
+        Some((self.atom_at(lo.max(self.bounds[0])), self.atom_at(hi.min(self.bounds[n] - 1))))
+    }
+
+    /// The periods containing atom `a`, in period order.
+    pub fn periods_of(&self, a: usize) -> &[u32] {
+        &self.periods_of_atom[a]
     }
 
     /// The atom containing `t`, used or not (`t` within the atoms).
