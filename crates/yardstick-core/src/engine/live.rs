@@ -121,10 +121,11 @@ impl Live {
             let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &indexes, flags: &[] };
             let mut delta = State::new(plan, engine.cells.len());
             let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
+            let needed = plan.needed_nodes(&[]);
             let mut sorted = rows.clone();
             sorted.sort_unstable();
             for batch in sorted.chunks(BATCH) {
-                accumulate(plan, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
+                accumulate(plan, &needed, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
             }
             delta.settle(plan, &self.timeline);
             touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);

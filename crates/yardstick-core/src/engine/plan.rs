@@ -84,6 +84,45 @@ pub struct SourcePlan {
 }
 
 impl SourcePlan {
+    /// The nodes a pass evaluates: those the groups and metrics read, and what they are
+    /// computed from. An `exists` whose answers are known (`answered[i]`) is read from
+    /// them, so the nodes only its probe would read (key, window) are left out.
+    pub fn needed_nodes(&self, answered: &[bool]) -> Vec<bool> {
+        let mut roots: Vec<NodeId> = Vec::new();
+        for g in &self.groups {
+            roots
+                .extend([Some(g.person), g.credit, g.label_node, g.label_filter.map(|(n, _)| n)].into_iter().flatten());
+            match &g.slots {
+                Slots::Atoms { anchor } => roots.push(*anchor),
+                Slots::Labels { .. } => {}
+                Slots::Snapshot { live, span, .. } => roots.extend([live.0, live.2, span.0, span.2]),
+            }
+        }
+        for m in &self.metrics {
+            let c = &m.compiled;
+            roots.extend([c.filter, c.numerator, c.denominator, c.value, m.min_distinct_key].into_iter().flatten());
+            roots.extend(&c.exclusions);
+            roots.extend(c.min_distinct.and_then(|(_, _, when)| when));
+        }
+        let mut needed = vec![false; self.prog.nodes.len()];
+        while let Some(id) = roots.pop() {
+            if std::mem::replace(&mut needed[id as usize], true) {
+                continue;
+            }
+            let node = &self.prog.nodes[id as usize];
+            if let Node::Exists(i) = node
+                && !answered.get(*i as usize).copied().unwrap_or(false)
+            {
+                let plan = &self.prog.exists[*i as usize];
+                roots.extend(
+                    [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten(),
+                );
+            }
+            roots.extend(node.inputs());
+        }
+        needed
+    }
+
     /// The indexes that answer the program's `exists` conditions row by row.
     pub fn exists_indexes(&self, data: &Dataset) -> Vec<ExistsIndex> {
         self.prog

@@ -151,6 +151,8 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
     // cell × slot, megabytes for a year of periods), so more ranges cost more zeroing and
     // merging than they gain in balance.
     let per_range = n_batches.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let answered: Vec<bool> = env.flags.iter().map(Option::is_some).collect();
+    let needed = plan.needed_nodes(&answered);
     (0..n_batches)
         .into_par_iter()
         .with_min_len(per_range)
@@ -159,7 +161,7 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
             |(mut state, mut ev, mut scratch), b| {
                 let start = b * BATCH;
                 let rows = Rows::Range { start, len: BATCH.min(n - start) };
-                accumulate(plan, env, placement, rows, &mut state, &mut ev, &mut scratch);
+                accumulate(plan, &needed, env, placement, rows, &mut state, &mut ev, &mut scratch);
                 (state, ev, scratch)
             },
         )
@@ -181,9 +183,12 @@ pub struct Scratch {
     masks: Vec<Vec<bool>>,
 }
 
-/// Adds the records of `rows` into `state`.
+/// Adds the records of `rows` into `state`, evaluating the `needed` nodes of the plan's
+/// program ([`SourcePlan::needed_nodes`]).
+#[allow(clippy::too_many_arguments)]
 pub fn accumulate(
     plan: &SourcePlan,
+    needed: &[bool],
     env: &Env,
     placement: &Placement,
     rows: Rows,
@@ -191,7 +196,7 @@ pub fn accumulate(
     ev: &mut Evaluator,
     scratch: &mut Scratch,
 ) {
-    ev.run(&plan.prog, env, rows);
+    ev.run_nodes(&plan.prog, env, rows, needed);
     let Scratch { placed, masks } = scratch;
     masks.resize_with(plan.metrics.len(), Vec::new);
     for (m, metric) in plan.metrics.iter().enumerate() {
