@@ -231,14 +231,21 @@ fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
             }
         }
     });
-    let mut flags = vec![0u8; n];
-    let mut indexed = vec![false; n];
-    for (&row, &answer) in idx.rows.iter().zip(&answers) {
-        flags[row as usize] = answer;
-        indexed[row as usize] = true;
-    }
+    // From index order to row order: each task owns a range of rows and picks its own
+    // answers out of the whole list, so that its writes stay within its range.
+    const UNANSWERED: u8 = 2;
+    let mut flags = vec![UNANSWERED; n];
+    let per = n.div_ceil(4 * rayon::current_num_threads()).max(1);
+    flags.par_chunks_mut(per).enumerate().for_each(|(c, own)| {
+        let start = (c * per) as u32;
+        for (&row, &answer) in idx.rows.iter().zip(&answers) {
+            if let Some(f) = own.get_mut(row.wrapping_sub(start) as usize) {
+                *f = answer;
+            }
+        }
+    });
     // Rows outside the index: a null key never matches; a null time is probed by its key.
-    let left: Vec<u32> = (0..n as u32).filter(|&r| !indexed[r as usize]).collect();
+    let left: Vec<u32> = (0..n as u32).filter(|&r| flags[r as usize] == UNANSWERED).collect();
     let mut needed_all = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
     let node = prog.nodes.iter().position(|x| *x == Node::Exists(index as u32)).expect("the exists node");
     needed_all.resize(node + 1, false);
