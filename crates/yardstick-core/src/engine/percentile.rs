@@ -107,15 +107,15 @@ pub fn finalize_percentiles(
     let sweeps: Vec<(Vec<usize>, Vec<[i64; 2]>)> = mine
         .into_par_iter()
         .map(|periods| {
-            // Per (own period, subject), `local = j * n_subjects + s`: values seen so far
-            // and the next rank wanted (u32::MAX: none), side by side.
+            // Per (own period, subject), `local = j * n_subjects + s`: how many of its values
+            // are still to come before the next rank wanted (u32::MAX: none wanted) — one
+            // small counter, so that a thread's counters stay in its core's cache.
             let global = |local: usize| sp(local % n_subjects, periods[local / n_subjects]);
-            let mut state: Vec<[u32; 2]> = (0..periods.len() * n_subjects)
-                .map(|l| [0, targets[global(l)].first().map_or(u32::MAX, |x| x.0)])
-                .collect();
-            let mut cursor = vec![0u16; state.len()];
-            let mut found: Vec<[i64; 2]> = vec![[0, 0]; state.len() * n_metrics];
-            // Per slot: the rows of `state` (own period × n_subjects) its values count in.
+            let mut skip: Vec<u32> =
+                (0..periods.len() * n_subjects).map(|l| targets[global(l)].first().map_or(u32::MAX, |x| x.0)).collect();
+            let mut cursor = vec![0u16; skip.len()];
+            let mut found: Vec<[i64; 2]> = vec![[0, 0]; skip.len() * n_metrics];
+            // Per slot: the rows of `skip` (own period × n_subjects) its values count in.
             let rows_of_slot: Vec<Vec<u32>> = periods_of_slot
                 .iter()
                 .map(|ks| {
@@ -137,18 +137,20 @@ pub fn finalize_percentiles(
                 for &row in rows {
                     for &s in own {
                         let l = (row + s) as usize;
-                        let [rank, next] = state[l];
-                        state[l][0] = rank + 1;
-                        if rank == next {
-                            let t = &targets[global(l)];
-                            let mut c = cursor[l] as usize;
-                            while c < t.len() && t[c].0 == rank {
-                                found[l * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
-                                c += 1;
-                            }
-                            cursor[l] = c as u16;
-                            state[l][1] = t.get(c).map_or(u32::MAX, |x| x.0);
+                        if skip[l] > 0 {
+                            skip[l] -= 1;
+                            continue;
                         }
+                        // `v` has the rank wanted next: keep it for every target at that rank.
+                        let t = &targets[global(l)];
+                        let mut c = cursor[l] as usize;
+                        let rank = t[c].0;
+                        while c < t.len() && t[c].0 == rank {
+                            found[l * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
+                            c += 1;
+                        }
+                        cursor[l] = c as u16;
+                        skip[l] = t.get(c).map_or(u32::MAX, |x| x.0 - rank - 1);
                     }
                 }
             });
