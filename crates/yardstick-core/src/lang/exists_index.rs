@@ -231,11 +231,12 @@ fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
             }
         }
     });
-    // From index order to row order: each task owns a range of rows and picks its own
-    // answers out of the whole list, so that its writes stay within its range.
+    // From index order to row order: each thread owns a range of rows and picks its own
+    // answers out of the whole list (one sequential read per thread), so that its writes
+    // stay within its range.
     const UNANSWERED: u8 = 2;
     let mut flags = vec![UNANSWERED; n];
-    let per = n.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let per = n.div_ceil(rayon::current_num_threads()).max(1);
     flags.par_chunks_mut(per).enumerate().for_each(|(c, own)| {
         let start = (c * per) as u32;
         for (&row, &answer) in idx.rows.iter().zip(&answers) {
