@@ -205,24 +205,20 @@ pub fn accumulate(
         }
     }
     for (g, group) in plan.groups.iter().enumerate() {
+        let (width, counters) = (group.width, &mut state.counters[g]);
         placed.clear();
-        let snapshot = matches!(group.slots, Slots::Snapshot { .. });
-        if !snapshot {
-            place(group, ev, placement, rows.len(), placed, false);
-        }
-        let width = group.width;
-        let counters = &mut state.counters[g];
         // Counter 0 (records placed) is added with the metrics' counters, in the same fetch
-        // of the row — except for snapshots, whose presence comes from the span while their
-        // values count where the record is live.
+        // of the row — except for snapshots: their presence comes from the span (counted
+        // here), their values from where the record is live.
+        let snapshot = matches!(group.slots, Slots::Snapshot { .. });
         if snapshot {
             place_present(group, ev, placement, rows.len(), placed, &mut state.presence[g]);
             for &(_, a) in placed.iter() {
                 counters[a as usize * width] += 1;
             }
             placed.clear();
-            place(group, ev, placement, rows.len(), placed, true);
         }
+        place(group, ev, placement, rows.len(), placed, snapshot);
         let mut ops = Vec::new();
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
@@ -234,6 +230,7 @@ pub fn accumulate(
         add_counters(&ops, !snapshot, placed, counters, width);
     }
 }
+
 /// Lists `(row, accumulator index)` for the records of a batch. For snapshots, `live` picks
 /// the live interval (values) instead of the span (row existence).
 pub(super) fn place(
