@@ -141,17 +141,11 @@ impl ExistsIndex {
 /// probe runs once and its answer can be kept for as long as the data does not change.
 pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
     use rayon::prelude::*;
-    let node =
-        prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
-    let n = env.data.table(prog.source).len();
-    let plan = &prog.exists[index];
     if let Some(flags) = self_join_flags(prog, env, index) {
         return flags;
     }
-    // Only the nodes the `exists` reads (its key and window), not all that come before it.
-    let mut needed = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
-    needed.resize(node + 1, false);
-    needed[node] = true;
+    let n = env.data.table(prog.source).len();
+    let (node, needed) = probing_nodes(prog, index);
     let mut flags = vec![0u8; n];
     const CHUNK: usize = 4096;
     flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
@@ -161,6 +155,18 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
         }
     });
     flags
+}
+
+/// The node of `exists` entry `index`, and the nodes probing it row by row evaluates: only
+/// those it reads (its key and window), not all that come before it.
+fn probing_nodes(prog: &Program, index: usize) -> (usize, Vec<bool>) {
+    let node =
+        prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
+    let plan = &prog.exists[index];
+    let mut needed = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
+    needed.resize(node + 1, false);
+    needed[node] = true;
+    (node, needed)
 }
 
 /// The nodes `roots` depend on (themselves included), as flags up to the last of them.
@@ -247,10 +253,7 @@ fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
     });
     // Rows outside the index: a null key never matches; a null time is probed by its key.
     let left: Vec<u32> = (0..n as u32).filter(|&r| flags[r as usize] == UNANSWERED).collect();
-    let mut needed_all = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
-    let node = prog.nodes.iter().position(|x| *x == Node::Exists(index as u32)).expect("the exists node");
-    needed_all.resize(node + 1, false);
-    needed_all[node] = true;
+    let (node, needed_all) = probing_nodes(prog, index);
     let mut ev = Evaluator::default();
     for batch in left.chunks(BATCH) {
         ev.run_nodes(prog, env, Rows::List(batch), &needed_all);
