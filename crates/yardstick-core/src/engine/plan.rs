@@ -104,23 +104,7 @@ impl SourcePlan {
             roots.extend(&c.exclusions);
             roots.extend(c.min_distinct.and_then(|(_, _, when)| when));
         }
-        let mut needed = vec![false; self.prog.nodes.len()];
-        while let Some(id) = roots.pop() {
-            if std::mem::replace(&mut needed[id as usize], true) {
-                continue;
-            }
-            let node = &self.prog.nodes[id as usize];
-            if let Node::Exists(i) = node
-                && !answered.get(*i as usize).copied().unwrap_or(false)
-            {
-                let plan = &self.prog.exists[*i as usize];
-                roots.extend(
-                    [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten(),
-                );
-            }
-            roots.extend(node.inputs());
-        }
-        needed
+        self.prog.reachable(roots, |i| !answered.get(i).copied().unwrap_or(false))
     }
 
     /// The indexes that answer the program's `exists` conditions row by row.

@@ -162,23 +162,7 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
 fn probing_nodes(prog: &Program, index: usize) -> (usize, Vec<bool>) {
     let node =
         prog.nodes.iter().position(|n| *n == Node::Exists(index as u32)).expect("the program has the exists node");
-    let plan = &prog.exists[index];
-    let mut needed = needed_nodes(prog, [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
-    needed.resize(node + 1, false);
-    needed[node] = true;
-    (node, needed)
-}
-
-/// The nodes `roots` depend on (themselves included), as flags up to the last of them.
-fn needed_nodes(prog: &Program, roots: impl IntoIterator<Item = Option<NodeId>>) -> Vec<bool> {
-    let mut stack: Vec<NodeId> = roots.into_iter().flatten().collect();
-    let mut needed = vec![false; stack.iter().max().map_or(0, |&m| m as usize + 1)];
-    while let Some(id) = stack.pop() {
-        if !std::mem::replace(&mut needed[id as usize], true) {
-            stack.extend(prog.nodes[id as usize].inputs());
-        }
-    }
-    needed
+    (node, prog.reachable([node as NodeId], |i| i == index))
 }
 
 /// A table joined with itself on one of its own fields (`exists(tickets where
@@ -196,7 +180,7 @@ fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
     let idx = &env.indexes[index];
     let table = env.data.table(prog.source);
     let n = table.len();
-    let needed = needed_nodes(prog, [plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)]);
+    let needed = prog.reachable([plan.lower, plan.upper].into_iter().flatten().map(|b| b.0), |_| false);
     // Keys cut into runs of about `PER` indexed rows, each run answered by one task into
     // its own part of `answers` (index order).
     const PER: usize = 1 << 14;

@@ -183,6 +183,31 @@ pub struct Program {
 }
 
 impl Program {
+    /// The nodes `roots` depend on, themselves included, as one flag per node. An
+    /// `exists` entry `i` with `probed(i)` is answered by probing, which reads its key and
+    /// window nodes: those count as its inputs; otherwise its answers are known and it
+    /// reads nothing.
+    pub fn reachable(&self, roots: impl IntoIterator<Item = NodeId>, probed: impl Fn(usize) -> bool) -> Vec<bool> {
+        let mut stack: Vec<NodeId> = roots.into_iter().collect();
+        let mut needed = vec![false; self.nodes.len()];
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut needed[id as usize], true) {
+                continue;
+            }
+            let node = &self.nodes[id as usize];
+            if let Node::Exists(i) = node
+                && probed(*i as usize)
+            {
+                let plan = &self.exists[*i as usize];
+                stack.extend(
+                    [Some(plan.key_outer), plan.lower.map(|b| b.0), plan.upper.map(|b| b.0)].into_iter().flatten(),
+                );
+            }
+            stack.extend(node.inputs());
+        }
+        needed
+    }
+
     pub fn new(source: Source) -> Program {
         Program {
             source,
