@@ -276,7 +276,6 @@ pub(super) fn place(
             let interval = if live { *live_iv } else { *span };
             let (from, to) = (ev.values(interval.0), ev.values(interval.2));
             let n_slots = group.n_slots as u32;
-            let timeline = placement.timeline;
             for i in 0..n {
                 let Some((lo, hi)) = closed(interval, from[i], to[i]) else {
                     continue;
@@ -289,11 +288,7 @@ pub(super) fn place(
                         placed.push((i as u32, cell * n_slots + k));
                     }
                 } else {
-                    timeline.for_each_period_overlapping(lo, hi, |k| {
-                        let at = if *at_end { timeline.ends[k] } else { timeline.starts[k] };
-                        let cell = cells.cell_of(persons[i], at);
-                        placed.push((i as u32, cell * n_slots + k as u32));
-                    });
+                    place_span(placement, *at_end, n_slots, (i, persons[i]), (lo, hi), placed);
                 }
             }
         }
@@ -358,12 +353,26 @@ fn place_present(
         };
         match cells.fixed_cell(persons[i]) {
             Some(cell) if first == last => presence[cell as usize * group.presence_atoms + first as usize] += 1,
-            _ => timeline.for_each_period_overlapping(lo, hi, |k| {
-                let at = if *at_end { timeline.ends[k] } else { timeline.starts[k] };
-                placed.push((i as u32, cells.cell_of(persons[i], at) * n_slots + k as u32));
-            }),
+            _ => place_span(placement, *at_end, n_slots, (i, persons[i]), (lo, hi), placed),
         }
     }
+}
+
+/// Lists record `i` (attributed to `person`) in every period its span `[lo, hi]` overlaps,
+/// in the cell of its person at the period's start or end.
+fn place_span(
+    placement: &Placement,
+    at_end: bool,
+    n_slots: u32,
+    (i, person): (usize, i64),
+    (lo, hi): (i64, i64),
+    placed: &mut Vec<(u32, u32)>,
+) {
+    let timeline = placement.timeline;
+    timeline.for_each_period_overlapping(lo, hi, |k| {
+        let at = if at_end { timeline.ends[k] } else { timeline.starts[k] };
+        placed.push((i as u32, placement.cells.cell_of(person, at) * n_slots + k as u32));
+    });
 }
 
 fn ev_label<'e>(ev: &'e Evaluator, group: &Group) -> &'e [i64] {
