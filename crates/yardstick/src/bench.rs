@@ -27,6 +27,17 @@ fn rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU seconds (user + system, all threads) this process has used: with wall time, it tells a
+/// slower build from a host that took the CPU away (steal time is not counted).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces):
+    // utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -128,10 +139,16 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize) -> Result<ExitC
         let mut times = Vec::new();
         let mut n_rows = 0;
         for run in 0..runs.max(1) {
-            let started = Instant::now();
+            let (started, cpu) = (Instant::now(), cpu_seconds());
             let rows = engine.compute(&catalogue, &query).map_err(|d| anyhow::anyhow!("{d}"))?;
             let t = started.elapsed().as_secs_f64();
-            eprintln!("  compute run {}: {:.3} s ({} values)", run + 1, t, rows.len());
+            eprintln!(
+                "  compute run {}: {:.3} s, {:.2} CPU s ({} values)",
+                run + 1,
+                t,
+                cpu_seconds() - cpu,
+                rows.len()
+            );
             n_rows = rows.len();
             times.push(t);
         }

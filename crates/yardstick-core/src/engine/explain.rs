@@ -63,7 +63,15 @@ impl Engine<'_> {
                     let params = self.params();
                     let metrics = [def.clone()];
                     let Some(plan) =
-                        plan::plan_source(r.source, &metrics, self.data, &params, &timeline, &self.settings.tz)?
+                        plan::plan_source(
+                            r.source,
+                            &metrics,
+                            self.data,
+                            &params,
+                            &timeline,
+                            &self.settings.tz,
+                            self.cells.len(),
+                        )?
                     else {
                         continue;
                     };
@@ -73,10 +81,10 @@ impl Engine<'_> {
                     let indexes = plan.exists_indexes(self.data);
                     let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &indexes, flags: &[] };
                     let placement = Placement::new(&timeline, &self.cells);
-                    let mut wanted = vec![false; self.cells.len() * group.n_slots];
+                    let mut wanted = vec![false; group.n_accs()];
                     for c in self.cells.of(subject, pm.team_lead) {
-                        for s in 0..group.n_slots {
-                            wanted[c as usize * group.n_slots + s] = true;
+                        for s in 0..group.n_slots as u32 {
+                            wanted[group.acc(c, s) as usize] = true;
                         }
                     }
                     let mut ev = Evaluator::default();

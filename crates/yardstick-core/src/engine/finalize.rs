@@ -86,9 +86,7 @@ pub fn finalize_metric(
     cx: &Context,
     only: Option<&Touched>,
 ) -> MetricValues {
-    let cells = cx.cells;
-    let n_slots = group.n_slots;
-    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(keys, cells.len() * n_slots));
+    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(keys, group.n_accs()));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let n_periods = cx.timeline.periods.len();
     let mut out: MetricValues = vec![SubjectValues::new(); n_periods];
@@ -117,7 +115,7 @@ pub fn finalize_metric(
                     let b = values.expect("buckets");
                     let mut all: Vec<i64> = subject_cells
                         .iter()
-                        .flat_map(|&c| slots.clone().flat_map(move |s| b.run(c as usize * n_slots + s).iter().copied()))
+                        .flat_map(|&c| slots.clone().flat_map(move |s| b.run(group.acc(c, s as u32) as usize).iter().copied()))
                         .collect();
                     all.sort_unstable();
                     all.dedup();
@@ -129,7 +127,9 @@ pub fn finalize_metric(
             {
                 let mut all: Vec<i64> = subject_cells
                     .iter()
-                    .flat_map(|&c| slots.clone().flat_map(move |s| keys.run(c as usize * n_slots + s).iter().copied()))
+                    .flat_map(|&c| {
+                        slots.clone().flat_map(move |s| keys.run(group.acc(c, s as u32) as usize).iter().copied())
+                    })
                     .collect();
                 all.sort_unstable();
                 all.dedup();
@@ -152,13 +152,13 @@ pub(super) fn partials(
     k: usize,
     cx: &Context,
 ) -> Vec<[i64; 4]> {
-    let (n_slots, width) = (group.n_slots, group.width);
+    let width = group.width;
     let slots = period_slots(group, cx.timeline, k);
-    (0..cx.cells.len())
+    (0..cx.cells.len() as u32)
         .map(|c| {
             let mut p = [0i64; 4];
             for s in slots.clone() {
-                let row = &counters[(c * n_slots + s) * width..][..width];
+                let row = &counters[group.acc(c, s as u32) as usize * width..][..width];
                 p[0] += row[0];
                 if metric.offset < width {
                     p[1] += row[metric.offset];
@@ -210,7 +210,7 @@ pub fn finish_plan(
         .enumerate()
         .map(|(m, pm)| {
             (matches!(pm.agg, AggKind::Distinct) && pm.shares_values_with.is_none())
-                .then(|| Buckets::new(&state.values[m], cx.cells.len() * plan.groups[pm.group].n_slots))
+                .then(|| Buckets::new(&state.values[m], plan.groups[pm.group].n_accs()))
         })
         .collect();
     let is_percentile = |pm: &PlannedMetric| matches!(pm.agg, AggKind::Percentile { .. });

@@ -119,7 +119,7 @@ impl Live {
             let indexes = plan.exists_indexes(engine.data);
             let clocks = engine.clocks(plan.prog.uses_business());
             let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &indexes, flags: &[] };
-            let mut delta = State::new(plan, engine.cells.len());
+            let mut delta = State::new(plan);
             let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
             let needed = plan.needed_nodes(&[]);
             let mut sorted = rows.clone();
@@ -180,12 +180,11 @@ impl Live {
 /// Marks the subjects and periods whose accumulators `delta` changes.
 fn touch(timeline: &Timeline, touched: &mut Touched, engine: &Engine, plan: &SourcePlan, delta: &State) {
     for (g, group) in plan.groups.iter().enumerate() {
-        let (n_slots, width) = (group.n_slots, group.width);
-        for (a, row) in delta.counters[g].chunks(width).enumerate() {
+        for (a, row) in delta.counters[g].chunks(group.width).enumerate() {
             if row[0] == 0 {
                 continue;
             }
-            let (cell, slot) = (a / n_slots, a % n_slots);
+            let (cell, slot) = group.cell_slot(a);
             for k in 0..timeline.periods.len() {
                 let in_period = match group.slots {
                     Slots::Atoms { .. } => {

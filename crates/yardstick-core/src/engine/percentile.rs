@@ -53,7 +53,7 @@ pub fn finalize_percentiles(
         .collect();
     // How many values each (subject, period) has; index `sp(s, k)`.
     let sp = |s: usize, k: usize| s * n_periods + k;
-    let mut per_acc = vec![0u32; n_cells * n_slots];
+    let mut per_acc = vec![0u32; group.n_accs()];
     for &(a, _) in pairs {
         per_acc[a as usize] += 1;
     }
@@ -61,7 +61,7 @@ pub fn finalize_percentiles(
     let mut of_period = vec![0u64; n_periods];
     for (a, &count) in per_acc.iter().enumerate() {
         if count > 0 {
-            let (c, slot) = (a / n_slots, a % n_slots);
+            let (c, slot) = group.cell_slot(a);
             for &k in &periods_of_slot[slot] {
                 of_period[k as usize] += count as u64;
                 for &s in &of_cell[cell_start[c] as usize..cell_start[c + 1] as usize] {
@@ -103,7 +103,7 @@ pub fn finalize_percentiles(
         mine[t].push(k);
     }
     let n_metrics = metrics.len();
-    let split = Divisor::new(n_slots as u32);
+    let split = Divisor::new(n_cells as u32);
     let sweeps: Vec<(Vec<usize>, Vec<[i64; 2]>)> = mine
         .into_par_iter()
         .map(|periods| {
@@ -128,7 +128,7 @@ pub fn finalize_percentiles(
                 })
                 .collect();
             sorted.for_each(|v, a| {
-                let (c, slot) = split.div_rem(a);
+                let (slot, c) = split.div_rem(a);
                 let rows = &rows_of_slot[slot as usize];
                 if rows.is_empty() {
                     return;
@@ -351,11 +351,12 @@ pub(super) fn percentiles_of_touched(
         .collect();
     let mut gathered: Vec<Vec<i64>> = vec![Vec::new(); subjects.len() * n_periods];
     for &(a, v) in pairs {
-        let own = &of_cell[a as usize / n_slots];
+        let (c, slot) = group.cell_slot(a as usize);
+        let own = &of_cell[c];
         if own.is_empty() {
             continue;
         }
-        for &k in &periods_of_slot[a as usize % n_slots] {
+        for &k in &periods_of_slot[slot] {
             for &si in own {
                 gathered[si * n_periods + k].push(v);
             }

@@ -34,12 +34,42 @@ pub struct Group {
     pub label_filter: Option<(NodeId, i64)>,
     pub credit: Option<NodeId>,
     pub person: NodeId,
+    /// Cells ([`super::cells::Cells`]) × slots = accumulator indexes ([`Group::acc`]).
+    pub n_cells: usize,
     pub n_slots: usize,
     /// Counters per accumulator index: 1 (records placed) + the widths of its metrics.
     pub width: usize,
     /// Snapshot groups: the number of atoms, by which the scan counts records present
     /// (`State::presence`) before spreading the counts over the periods.
     pub presence_atoms: usize,
+}
+
+impl Group {
+    /// The accumulator index of `(cell, slot)`. Slot-major: the rows of one atom (or
+    /// period) for all cells are adjacent, so a pass over records in time order keeps the
+    /// few hundred kilobytes of the current atom's counters in cache instead of touching a
+    /// cache line per cell all over the state.
+    #[inline]
+    pub fn acc(&self, cell: u32, slot: u32) -> u32 {
+        slot * self.n_cells as u32 + cell
+    }
+
+    /// `(cell, slot)` of an accumulator index.
+    #[inline]
+    pub fn cell_slot(&self, acc: usize) -> (usize, usize) {
+        (acc % self.n_cells, acc / self.n_cells)
+    }
+
+    /// Accumulator indexes (rows of counters).
+    pub fn n_accs(&self) -> usize {
+        self.n_cells * self.n_slots
+    }
+
+    /// The index in [`super::scan::State::presence`] of `(cell, atom)`, slot-major too.
+    #[inline]
+    pub fn presence_index(&self, cell: u32, atom: u32) -> usize {
+        atom as usize * self.n_cells + cell as usize
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +155,7 @@ pub fn plan_source(
     params: &Params,
     timeline: &Timeline,
     tz: &OrgTimeZone,
+    n_cells: usize,
 ) -> Result<Option<SourcePlan>, Diagnostic> {
     let mut prog = Program::new(source);
     let mut planned = Vec::new();
@@ -165,6 +196,7 @@ pub fn plan_source(
             label_filter,
             credit: compiled.credit_at,
             person,
+            n_cells,
             n_slots,
             width: 1,
             presence_atoms,

@@ -17,7 +17,7 @@ pub const BATCH: usize = 256;
 /// Everything one pass produces.
 ///
 /// Counters are laid out per group as rows of `width` adjacent `i64`s, one row per
-/// accumulator index `cell * n_slots + slot`: counter 0 counts the records placed there
+/// accumulator index ([`Group::acc`]): counter 0 counts the records placed there
 /// (row existence), then each metric's counters at its `offset` — so adding a record
 /// touches one cache line, not one array per metric.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ pub struct State {
     pub values: Vec<Vec<(u32, i64)>>,
     /// Per metric: `(index, key)` for the minimum-distinct rule.
     pub keys: Vec<Vec<(u32, i64)>>,
-    /// Per snapshot group: records present, per `cell * presence_atoms + atom`, of records
+    /// Per snapshot group: records present, per (cell, atom) ([`Group::presence_index`]), of records
     /// whose span lies within one atom and whose cell does not depend on the instant — one
     /// count instead of one per period containing the atom. [`State::settle`] moves them
     /// into counter 0 of those periods.
@@ -35,12 +35,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(plan: &SourcePlan, n_cells: usize) -> State {
+    pub fn new(plan: &SourcePlan) -> State {
         State {
-            counters: plan.groups.iter().map(|g| vec![0; n_cells * g.n_slots * g.width]).collect(),
+            counters: plan.groups.iter().map(|g| vec![0; g.n_accs() * g.width]).collect(),
             values: vec![Vec::new(); plan.metrics.len()],
             keys: vec![Vec::new(); plan.metrics.len()],
-            presence: plan.groups.iter().map(|g| vec![0; n_cells * g.presence_atoms]).collect(),
+            presence: plan.groups.iter().map(|g| vec![0; g.n_cells * g.presence_atoms]).collect(),
         }
     }
 
@@ -48,12 +48,11 @@ impl State {
     /// containing their atom. The counters are complete only after this.
     pub fn settle(&mut self, plan: &SourcePlan, timeline: &Timeline) {
         for (g, group) in plan.groups.iter().enumerate() {
-            let n_atoms = group.presence_atoms;
             for (i, count) in self.presence[g].iter_mut().enumerate() {
                 if *count != 0 {
-                    let (cell, atom) = (i / n_atoms, i % n_atoms);
+                    let (cell, atom) = (i % group.n_cells, i / group.n_cells);
                     for &k in timeline.periods_of(atom) {
-                        self.counters[g][(cell * group.n_slots + k as usize) * group.width] += *count;
+                        self.counters[g][group.acc(cell as u32, k) as usize * group.width] += *count;
                     }
                     *count = 0;
                 }
@@ -146,7 +145,6 @@ impl<'a> Placement<'a> {
 pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
     let n = env.data.table(plan.source).len();
     let n_batches = n.div_ceil(BATCH);
-    let n_cells = placement.cells.len();
     // A few ranges of batches per thread: each range fills one state (counters for every
     // cell × slot, megabytes for a year of periods), so more ranges cost more zeroing and
     // merging than they gain in balance.
@@ -157,7 +155,7 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
         .into_par_iter()
         .with_min_len(per_range)
         .fold(
-            || (State::new(plan, n_cells), Evaluator::default(), Scratch::default()),
+            || (State::new(plan), Evaluator::default(), Scratch::default()),
             |(mut state, mut ev, mut scratch), b| {
                 let start = b * BATCH;
                 let rows = Rows::Range { start, len: BATCH.min(n - start) };
@@ -171,7 +169,7 @@ pub fn scan(plan: &SourcePlan, env: &Env, placement: &Placement) -> State {
             state.settle(plan, placement.timeline);
             state
         })
-        .unwrap_or_else(|| State::new(plan, n_cells))
+        .unwrap_or_else(|| State::new(plan))
 }
 
 /// Per-batch working memory.
@@ -248,19 +246,17 @@ pub(super) fn place(
         Slots::Atoms { anchor } => {
             let anchor = ev.values(*anchor);
             let credit = group.credit.map_or(anchor, |c| ev.values(c));
-            let n_slots = group.n_slots as u32;
             for i in 0..n {
                 let slot = placement.timeline.atom_of(anchor[i]);
                 if slot != NONE {
                     let cell = cells.cell_of(persons[i], credit[i]);
-                    placed.push((i as u32, cell * n_slots + slot));
+                    placed.push((i as u32, group.acc(cell, slot)));
                 }
             }
         }
         Slots::Labels { field, periods_of_code, credit_of_code } => {
             let _ = field;
             let labels = ev_label(ev, group);
-            let n_slots = group.n_slots as u32;
             for i in 0..n {
                 let code = labels[i];
                 if code == NULL || code < 0 || code as usize >= periods_of_code.len() {
@@ -268,14 +264,13 @@ pub(super) fn place(
                 }
                 let cell = cells.cell_of(persons[i], credit_of_code[code as usize]);
                 for &k in &periods_of_code[code as usize] {
-                    placed.push((i as u32, cell * n_slots + k));
+                    placed.push((i as u32, group.acc(cell, k)));
                 }
             }
         }
         Slots::Snapshot { at_end, live: live_iv, span } => {
             let interval = if live { *live_iv } else { *span };
             let (from, to) = (ev.values(interval.0), ev.values(interval.2));
-            let n_slots = group.n_slots as u32;
             for i in 0..n {
                 let Some((lo, hi)) = closed(interval, from[i], to[i]) else {
                     continue;
@@ -285,10 +280,10 @@ pub(super) fn place(
                     let first = sorted.partition_point(|&(t, _)| t < lo);
                     for &(t, k) in sorted[first..].iter().take_while(|&&(t, _)| t <= hi) {
                         let cell = cells.cell_of(persons[i], t);
-                        placed.push((i as u32, cell * n_slots + k));
+                        placed.push((i as u32, group.acc(cell, k)));
                     }
                 } else {
-                    place_span(placement, *at_end, n_slots, (i, persons[i]), (lo, hi), placed);
+                    place_span(group, placement, *at_end, (i, persons[i]), (lo, hi), placed);
                 }
             }
         }
@@ -340,7 +335,6 @@ fn place_present(
     let (from, to) = (ev.values(span.0), ev.values(span.2));
     let label = group.label_filter.map(|(node, code)| (ev.values(node), code));
     let (cells, timeline) = (placement.cells, placement.timeline);
-    let n_slots = group.n_slots as u32;
     for i in 0..n {
         if label.is_some_and(|(labels, code)| labels[i] != code) {
             continue;
@@ -352,8 +346,8 @@ fn place_present(
             continue;
         };
         match cells.fixed_cell(persons[i]) {
-            Some(cell) if first == last => presence[cell as usize * group.presence_atoms + first as usize] += 1,
-            _ => place_span(placement, *at_end, n_slots, (i, persons[i]), (lo, hi), placed),
+            Some(cell) if first == last => presence[group.presence_index(cell, first)] += 1,
+            _ => place_span(group, placement, *at_end, (i, persons[i]), (lo, hi), placed),
         }
     }
 }
@@ -361,9 +355,9 @@ fn place_present(
 /// Lists record `i` (attributed to `person`) in every period its span `[lo, hi]` overlaps,
 /// in the cell of its person at the period's start or end.
 fn place_span(
+    group: &Group,
     placement: &Placement,
     at_end: bool,
-    n_slots: u32,
     (i, person): (usize, i64),
     (lo, hi): (i64, i64),
     placed: &mut Vec<(u32, u32)>,
@@ -371,7 +365,7 @@ fn place_span(
     let timeline = placement.timeline;
     timeline.for_each_period_overlapping(lo, hi, |k| {
         let at = if at_end { timeline.ends[k] } else { timeline.starts[k] };
-        placed.push((i as u32, placement.cells.cell_of(person, at) * n_slots + k as u32));
+        placed.push((i as u32, group.acc(placement.cells.cell_of(person, at), k as u32)));
     });
 }
 
