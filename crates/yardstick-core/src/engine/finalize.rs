@@ -160,11 +160,11 @@ pub(super) fn partials(
             for s in slots.clone() {
                 let row = &counters[group.acc(c, s as u32) as usize * width..][..width];
                 p[0] += row[0];
-                if metric.offset < width {
-                    p[1] += row[metric.offset];
-                    if metric.offset + 1 < width {
-                        p[2] += row[metric.offset + 1];
-                    }
+                if let Some(i) = metric.first {
+                    p[1] += row[i];
+                }
+                if let Some(i) = metric.second {
+                    p[2] += row[i];
                 }
                 if let Some(a) = metric.applies_offset {
                     p[3] |= row[a];

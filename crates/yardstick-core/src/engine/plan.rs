@@ -96,9 +96,14 @@ pub struct PlannedMetric {
     /// A percentile metric collecting exactly the same values as an earlier one (median
     /// and p90 of the same times) uses that metric's values instead of its own.
     pub shares_values_with: Option<usize>,
-    /// Where this metric's counters start in its group's rows (count: 1 counter; ratio:
-    /// numerator, denominator; sum and mean: sum, count), and the min-distinct flag.
-    pub offset: usize,
+    /// Where this metric's counters are in its group's rows: `first` the count, numerator
+    /// or sum; `second` the denominator, or the number of values of a sum or mean. A count,
+    /// or the denominator of a share (`ratio` without `denominator`), over every record
+    /// placed — no `where`, no exclusion, not a snapshot — is counter 0 itself: fewer
+    /// counters per row keep the rows the scan is filling in cache.
+    pub first: Option<usize>,
+    pub second: Option<usize>,
+    /// The min-distinct flag's counter.
     pub applies_offset: Option<usize>,
     /// The first metric of the plan with the same population (`where` and exclusions): the
     /// scan computes one mask per population.
@@ -230,7 +235,8 @@ pub fn plan_source(
             team_lead: r.person_subjects == PersonSubjects::TeamLead,
             min_distinct_key,
             shares_values_with: None,
-            offset: 0,
+            first: None,
+            second: None,
             applies_offset: None,
             population: planned.len(),
         });
@@ -240,11 +246,16 @@ pub fn plan_source(
     }
     for m in planned.iter_mut() {
         let group = &mut groups[m.group];
-        m.offset = group.width;
-        group.width += match m.agg {
-            AggKind::Count => 1,
-            AggKind::Ratio { .. } | AggKind::Sum | AggKind::Mean => 2,
-            AggKind::Percentile { .. } | AggKind::Distinct => 0,
+        let every_placed = !matches!(group.slots, Slots::Snapshot { .. })
+            && m.compiled.filter.is_none()
+            && m.compiled.exclusions.is_empty();
+        let w = group.width;
+        (m.first, m.second, group.width) = match m.agg {
+            AggKind::Count if every_placed => (Some(0), None, w),
+            AggKind::Count => (Some(w), None, w + 1),
+            AggKind::Ratio { .. } if every_placed && m.compiled.denominator.is_none() => (Some(w), Some(0), w + 1),
+            AggKind::Ratio { .. } | AggKind::Sum | AggKind::Mean => (Some(w), Some(w + 1), w + 2),
+            AggKind::Percentile { .. } | AggKind::Distinct => (None, None, w),
         };
         if m.compiled.min_distinct.is_some() {
             m.applies_offset = Some(group.width);

@@ -18,7 +18,7 @@ pub const BATCH: usize = 256;
 ///
 /// Counters are laid out per group as rows of `width` adjacent `i64`s, one row per
 /// accumulator index ([`Group::acc`]): counter 0 counts the records placed there
-/// (row existence), then each metric's counters at its `offset` — so adding a record
+/// (row existence), then each metric's counters (`PlannedMetric::first`, `second`) — so adding a record
 /// touches one cache line, not one array per metric.
 #[derive(Clone, Debug)]
 pub struct State {
@@ -399,6 +399,9 @@ enum CounterOp<'e> {
     Count { at: usize, mask: &'e [bool] },
     /// Numerator `+num` (null = 0), denominator `+1`.
     Share { at: usize, mask: &'e [bool], num: &'e [i64] },
+    /// Numerator `+num` (null = 0) of a share over every record placed: its denominator
+    /// is counter 0.
+    ShareOfAll { at: usize, num: &'e [i64] },
     /// Numerator `+num`, denominator `+den` (null = 0).
     Ratio { at: usize, mask: &'e [bool], num: &'e [i64], den: &'e [i64] },
     /// Sum `+v`, count `+1`, for non-null `v`.
@@ -407,12 +410,15 @@ enum CounterOp<'e> {
 
 fn counter_op<'e>(metric: &PlannedMetric, ev: &'e Evaluator, mask: &'e [bool]) -> Option<CounterOp<'e>> {
     let c = &metric.compiled;
-    let at = metric.offset;
+    let at = metric.first?;
     Some(match metric.agg {
+        // Counter 0 itself: counted with the records placed.
+        AggKind::Count if at == 0 => return None,
         AggKind::Count => CounterOp::Count { at, mask },
         AggKind::Ratio { .. } => {
             let num = ev.values(c.numerator.expect("ratio"));
             match c.denominator {
+                None if metric.second == Some(0) => CounterOp::ShareOfAll { at, num },
                 None => CounterOp::Share { at, mask, num },
                 Some(d) => CounterOp::Ratio { at, mask, num, den: ev.values(d) },
             }
@@ -443,6 +449,7 @@ fn add_counters(ops: &[CounterOp], presence: bool, placed: &[(u32, u32)], counte
                         row[at + 1] += 1;
                     }
                 }
+                CounterOp::ShareOfAll { at, num } => row[at] += nonnull(num[i]),
                 CounterOp::Ratio { at, mask, num, den } => {
                     if mask[i] {
                         row[at] += nonnull(num[i]);
