@@ -62,16 +62,15 @@ impl Engine<'_> {
                     let timeline = Timeline::new(&[period], &self.settings.tz);
                     let params = self.params();
                     let metrics = [def.clone()];
-                    let Some(plan) =
-                        plan::plan_source(
-                            r.source,
-                            &metrics,
-                            self.data,
-                            &params,
-                            &timeline,
-                            &self.settings.tz,
-                            self.cells.len(),
-                        )?
+                    let Some(plan) = plan::plan_source(
+                        r.source,
+                        &metrics,
+                        self.data,
+                        &params,
+                        &timeline,
+                        &self.settings.tz,
+                        self.cells.len(),
+                    )?
                     else {
                         continue;
                     };

@@ -115,7 +115,9 @@ pub fn finalize_metric(
                     let b = values.expect("buckets");
                     let mut all: Vec<i64> = subject_cells
                         .iter()
-                        .flat_map(|&c| slots.clone().flat_map(move |s| b.run(group.acc(c, s as u32) as usize).iter().copied()))
+                        .flat_map(|&c| {
+                            slots.clone().flat_map(move |s| b.run(group.acc(c, s as u32) as usize).iter().copied())
+                        })
                         .collect();
                     all.sort_unstable();
                     all.dedup();

@@ -214,7 +214,9 @@ impl<'a> Engine<'a> {
         let params = self.params();
         let mut plans = Vec::new();
         for source in Source::ALL {
-            if let Some(p) = plan::plan_source(source, metrics, self.data, &params, timeline, &self.settings.tz, self.cells.len())? {
+            if let Some(p) =
+                plan::plan_source(source, metrics, self.data, &params, timeline, &self.settings.tz, self.cells.len())?
+            {
                 plans.push(p);
             }
         }

@@ -9,9 +9,22 @@ use crate::time::{Instant, OrgTimeZone};
 pub const NONE: u32 = u32::MAX;
 
 /// Width of the slots of the instant → atom table. Atom boundaries are local midnights, at
-/// least 22 hours apart in any time zone, so a slot holds at most one boundary; three hours
-/// keep the table of a year in the first-level cache.
-const SLOT_SECONDS: i64 = 3 * 3600;
+/// least 22 hours apart in any time zone, so a slot holds at most one boundary; the table
+/// of a year (730 slots of 16 bytes) stays in the first-level cache.
+const SLOT_SECONDS: i64 = 12 * 3600;
+
+/// Marks an atom no requested period uses, in [`Slot`].
+const UNUSED: u32 = 1 << 31;
+
+/// One slot of the instant → atom table: the atom at the slot's start and the atom from the
+/// boundary in it on (`boundary` is `i64::MAX` when there is none), each with [`UNUSED`]
+/// set when no period uses it — one load answers [`Timeline::atom_of`].
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    boundary: Instant,
+    before: u32,
+    after: u32,
+}
 
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -26,8 +39,8 @@ pub struct Timeline {
     used: Vec<bool>,
     /// The periods containing each atom, in period order.
     periods_of_atom: Vec<Vec<u32>>,
-    /// Atom at the start of each slot of [`SLOT_SECONDS`] from `bounds[0]`.
-    slot_atom: Vec<u32>,
+    /// The slots of [`SLOT_SECONDS`] from `bounds[0]` to the last boundary.
+    slots: Vec<Slot>,
 }
 
 impl Timeline {
@@ -47,18 +60,26 @@ impl Timeline {
                 *u = true;
             }
         }
-        let mut slot_atom = Vec::new();
+        let mut slots = Vec::new();
         if n_atoms > 0 {
             let span = bounds[n_atoms] - bounds[0];
             let n_slots = (span + SLOT_SECONDS - 1) / SLOT_SECONDS;
-            slot_atom.reserve(n_slots as usize);
+            slots.reserve(n_slots as usize);
+            let marked = |a: usize| if used[a] { a as u32 } else { a as u32 | UNUSED };
             let mut a = 0usize;
             for s in 0..n_slots {
                 let t = bounds[0] + s * SLOT_SECONDS;
                 while a + 1 < n_atoms && bounds[a + 1] <= t {
                     a += 1;
                 }
-                slot_atom.push(a as u32);
+                let next = bounds[a + 1];
+                // The last boundary leads out of the atoms: to NONE, which has UNUSED set.
+                let after = if a + 1 < n_atoms { marked(a + 1) } else { NONE };
+                slots.push(if next < t + SLOT_SECONDS {
+                    Slot { boundary: next, before: marked(a), after }
+                } else {
+                    Slot { boundary: i64::MAX, before: marked(a), after: marked(a) }
+                });
             }
         }
         let mut periods_of_atom = vec![Vec::new(); n_atoms];
@@ -67,7 +88,7 @@ impl Timeline {
                 list.push(k as u32);
             }
         }
-        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, periods_of_atom, slot_atom }
+        Timeline { periods: periods.to_vec(), starts, ends, bounds, period_atoms, used, periods_of_atom, slots }
     }
 
     pub fn n_atoms(&self) -> usize {
@@ -77,12 +98,14 @@ impl Timeline {
     /// The atom containing `t`, or [`NONE`] (also for null).
     #[inline]
     pub fn atom_of(&self, t: Instant) -> u32 {
-        let n = self.used.len();
-        if n == 0 || t < self.bounds[0] || t >= self.bounds[n] {
+        // An instant before the first boundary (null included) wraps round to an offset
+        // past the table.
+        let from_first = t.wrapping_sub(self.bounds.first().copied().unwrap_or(0)) as u64;
+        let Some(slot) = self.slots.get((from_first / SLOT_SECONDS as u64) as usize) else {
             return NONE;
-        }
-        let a = self.atom_at(t);
-        if self.used[a as usize] { a } else { NONE }
+        };
+        let a = if t >= slot.boundary { slot.after } else { slot.before };
+        if a & UNUSED != 0 { NONE } else { a }
     }
 
     /// Calls `f` with each period whose `[start, end)` overlaps the closed interval
@@ -126,11 +149,8 @@ impl Timeline {
     /// The atom containing `t`, used or not (`t` within the atoms).
     #[inline]
     fn atom_at(&self, t: Instant) -> u32 {
-        let mut a = self.slot_atom[((t - self.bounds[0]) / SLOT_SECONDS) as usize] as usize;
-        if t >= self.bounds[a + 1] {
-            a += 1;
-        }
-        a as u32
+        let slot = &self.slots[((t - self.bounds[0]) / SLOT_SECONDS) as usize];
+        (if t >= slot.boundary { slot.after } else { slot.before }) & !UNUSED
     }
 }
 
@@ -161,6 +181,37 @@ mod tests {
         assert_eq!(t.atom_of(at("2024-12-31T15:59:59Z")), NONE);
         assert_eq!(t.atom_of(at("2025-12-31T15:59:59Z")), 11);
         assert_eq!(t.atom_of(at("2025-12-31T16:00:00Z")), NONE);
+    }
+
+    /// The slot table answers like a binary search over the boundaries, in zones with and
+    /// without daylight saving time, for periods with gaps, on and around every boundary.
+    #[test]
+    fn atom_of_equals_a_search_over_the_boundaries() {
+        let sets: Vec<Vec<Period>> = vec![
+            (1..=12).map(|m| Period::month(2025, m)).chain([Period::year(2025)]).collect(),
+            vec![Period::month(2025, 3), Period::month(2025, 11), Period::quarter(2025, 2)],
+            (60..100).map(|d| Period::day(crate::time::days_from_civil(2025, 1, 1) + d)).collect(),
+            vec![Period::iso_week(2025, 10).unwrap(), Period::iso_week(2025, 44).unwrap()],
+        ];
+        for zone in ["Asia/Shanghai", "America/New_York", "Europe/Berlin", "Asia/Kathmandu", "Pacific/Chatham"] {
+            let tz = OrgTimeZone::named(zone).unwrap();
+            for periods in &sets {
+                let t = Timeline::new(periods, &tz);
+                let search = |x: Instant| {
+                    let a = t.bounds.partition_point(|&b| b <= x);
+                    if a == 0 || a > t.n_atoms() || !t.used[a - 1] { NONE } else { a as u32 - 1 }
+                };
+                let mut probes = vec![crate::data::NULL, i64::MIN + 1, i64::MAX];
+                for &b in &t.bounds {
+                    probes.extend([b - 1, b, b + 1, b - SLOT_SECONDS, b + SLOT_SECONDS - 1]);
+                }
+                let (first, last) = (t.bounds[0], t.bounds[t.bounds.len() - 1]);
+                probes.extend((first - 86_400..last + 86_400).step_by(1_021));
+                for x in probes {
+                    assert_eq!(t.atom_of(x), search(x), "{zone} {periods:?} at {x}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -119,6 +119,9 @@ pub fn describe(prog: &Program, id: NodeId, residual: bool) -> String {
 #[derive(Default)]
 pub struct Evaluator {
     bufs: Vec<Vec<i64>>,
+    /// `Some(v)` when the node's buffer holds only `v` (a constant filled by an earlier
+    /// batch of the same length): it is not filled again.
+    constant: Vec<Option<i64>>,
 }
 
 impl Evaluator {
@@ -145,11 +148,20 @@ impl Evaluator {
     fn run_where(&mut self, prog: &Program, env: &Env, rows: Rows, end: usize, wanted: impl Fn(usize) -> bool) {
         let n = rows.len();
         self.bufs.resize_with(prog.nodes.len(), Vec::new);
+        self.constant.resize(prog.nodes.len(), None);
         let table = env.data.table(prog.source);
         for (id, node) in prog.nodes.iter().enumerate().take(end) {
             if !wanted(id) {
                 continue;
             }
+            let constant = match node {
+                Node::Const(v) => Some(*v),
+                _ => None,
+            };
+            if constant.is_some() && self.constant[id] == constant && self.bufs[id].len() == n {
+                continue;
+            }
+            self.constant[id] = constant;
             let mut out = std::mem::take(&mut self.bufs[id]);
             // Every node writes all `n` values: no need to clear.
             if out.len() != n {
@@ -171,6 +183,8 @@ impl Evaluator {
                     *o = if r == NULL { NULL } else { target.int(*field as usize, r as usize) };
                 }
             }
+            // A conversion between equal units (`seconds(handle_seconds)`) is a copy.
+            Node::Scale { a, mul, div } if mul == div => out.copy_from_slice(b(*a)),
             Node::Scale { a, mul, div } => map1(b(*a), out, |x| scale(x, *mul, *div)),
             Node::Neg(a) => map1(b(*a), out, |x| x.wrapping_neg()),
             Node::Abs(a) => map1(b(*a), out, i64::abs),
