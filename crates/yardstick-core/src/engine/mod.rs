@@ -252,26 +252,35 @@ impl<'a> Engine<'a> {
         if profile {
             eprintln!("  plans and clocks {:.3} s", started.elapsed().as_secs_f64());
         }
-        for plan in &plans {
-            let t0 = std::time::Instant::now();
-            let flags = self.exists_answers(plan, &clocks);
-            let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &[], flags: &flags };
-            let state = scan::scan(plan, &env, &placement);
-            let t1 = std::time::Instant::now();
-            for (metric, values) in finalize::finish_plan(plan, &state, &context, None) {
-                out[metric] = Some(values);
-            }
-            if profile {
-                eprintln!(
-                    "  {} ({} nodes, {} groups, {} metrics): scan {:.3} s, finalize {:.3} s",
-                    plan.source.name(),
-                    plan.prog.nodes.len(),
-                    plan.groups.len(),
-                    plan.metrics.len(),
-                    (t1 - t0).as_secs_f64(),
-                    t1.elapsed().as_secs_f64()
-                );
-            }
+        // All plans at once: the pass and finalisation of a small table cannot keep the
+        // cores busy on their own, so they run beside the large ones (rayon shares the
+        // threads between the nested parallel loops).
+        use rayon::prelude::*;
+        let finished: Vec<Vec<(usize, finalize::MetricValues)>> = plans
+            .par_iter()
+            .map(|plan| {
+                let t0 = std::time::Instant::now();
+                let flags = self.exists_answers(plan, &clocks);
+                let env = Env { data: self.data, org: &self.org, clocks: &clocks, indexes: &[], flags: &flags };
+                let state = scan::scan(plan, &env, &placement);
+                let t1 = std::time::Instant::now();
+                let values = finalize::finish_plan(plan, &state, &context, None);
+                if profile {
+                    eprintln!(
+                        "  {} ({} nodes, {} groups, {} metrics): scan {:.3} s, finalize {:.3} s",
+                        plan.source.name(),
+                        plan.prog.nodes.len(),
+                        plan.groups.len(),
+                        plan.metrics.len(),
+                        (t1 - t0).as_secs_f64(),
+                        t1.elapsed().as_secs_f64()
+                    );
+                }
+                values
+            })
+            .collect();
+        for (metric, values) in finished.into_iter().flatten() {
+            out[metric] = Some(values);
         }
         let t = std::time::Instant::now();
         formula::evaluate_formulas(metrics, &mut out, periods.len());
