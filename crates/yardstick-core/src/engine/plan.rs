@@ -65,10 +65,11 @@ impl Group {
         self.n_cells * self.n_slots
     }
 
-    /// The index in [`super::scan::State::presence`] of `(cell, atom)`, slot-major too.
+    /// The index in [`super::scan::State::presence`] of `(cell, atom)`: the layout of
+    /// [`Group::acc`], with atoms for slots ([`Group::cell_slot`] takes it apart).
     #[inline]
     pub fn presence_index(&self, cell: u32, atom: u32) -> usize {
-        atom as usize * self.n_cells + cell as usize
+        self.acc(cell, atom) as usize
     }
 }
 

@@ -17,9 +17,9 @@ pub const BATCH: usize = 256;
 /// Everything one pass produces.
 ///
 /// Counters are laid out per group as rows of `width` adjacent `i64`s, one row per
-/// accumulator index ([`Group::acc`]): counter 0 counts the records placed there
-/// (row existence), then each metric's counters (`PlannedMetric::first`, `second`) — so adding a record
-/// touches one cache line, not one array per metric.
+/// accumulator index ([`Group::acc`]): counter 0 counts the records placed there (row
+/// existence), then each metric's counters (`PlannedMetric::first`, `second`) — so adding
+/// a record touches one cache line, not one array per metric.
 #[derive(Clone, Debug)]
 pub struct State {
     pub counters: Vec<Vec<i64>>,
@@ -27,10 +27,10 @@ pub struct State {
     pub values: Vec<Vec<(u32, i64)>>,
     /// Per metric: `(index, key)` for the minimum-distinct rule.
     pub keys: Vec<Vec<(u32, i64)>>,
-    /// Per snapshot group: records present, per (cell, atom) ([`Group::presence_index`]), of records
-    /// whose span lies within one atom and whose cell does not depend on the instant — one
-    /// count instead of one per period containing the atom. [`State::settle`] moves them
-    /// into counter 0 of those periods.
+    /// Per snapshot group: records present, per (cell, atom) ([`Group::presence_index`]),
+    /// of records whose span lies within one atom and whose cell does not depend on the
+    /// instant — one count instead of one per period containing the atom. [`State::settle`]
+    /// moves them into counter 0 of those periods.
     pub presence: Vec<Vec<i64>>,
 }
 
@@ -50,7 +50,7 @@ impl State {
         for (g, group) in plan.groups.iter().enumerate() {
             for (i, count) in self.presence[g].iter_mut().enumerate() {
                 if *count != 0 {
-                    let (cell, atom) = (i % group.n_cells, i / group.n_cells);
+                    let (cell, atom) = group.cell_slot(i);
                     for &k in timeline.periods_of(atom) {
                         self.counters[g][group.acc(cell as u32, k) as usize * group.width] += *count;
                     }

@@ -26,8 +26,7 @@ impl Rational {
 
     fn reduced(self) -> Rational {
         // Nearly every value fits in 64 bits, where division is one instruction instead of
-        // a library call.
-        // (`den > 0` here, so the divisor is at most `i64::MAX`.)
+        // a library call (`den > 0` here, so the divisor is at most `i64::MAX`).
         if let (Ok(num), Ok(den)) = (i64::try_from(self.num), i64::try_from(self.den))
             && let Ok(g) = i64::try_from(gcd64(num.unsigned_abs(), den.unsigned_abs()))
         {
