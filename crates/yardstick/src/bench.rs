@@ -27,15 +27,17 @@ fn rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// CPU seconds (user + system, all threads) this process has used: with wall time, it tells a
-/// slower build from a host that took the CPU away (steal time is not counted).
-fn cpu_seconds() -> f64 {
+/// CPU seconds (user + system, all threads) this process has used, and its minor page
+/// faults. With wall time, the first tells a slower build from a host that took the CPU
+/// away (steal time is not counted); the second counts fresh memory touched (each fault
+/// maps a page, which the kernel zeroes first).
+fn cpu_and_faults() -> (f64, u64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces):
-    // utime and stime are the 12th and 13th.
+    // Fields after the command name (which is in parentheses and may hold spaces): minflt
+    // is the 10th, utime and stime the 14th and 15th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: u64 = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse::<u64>().ok()).sum();
-    ticks as f64 / 100.0
+    let field = |k: usize| rest.split_whitespace().nth(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    ((field(11) + field(12)) as f64 / 100.0, field(7))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -139,14 +141,16 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize) -> Result<ExitC
         let mut times = Vec::new();
         let mut n_rows = 0;
         for run in 0..runs.max(1) {
-            let (started, cpu) = (Instant::now(), cpu_seconds());
+            let (started, (cpu, faults)) = (Instant::now(), cpu_and_faults());
             let rows = engine.compute(&catalogue, &query).map_err(|d| anyhow::anyhow!("{d}"))?;
             let t = started.elapsed().as_secs_f64();
+            let (cpu_after, faults_after) = cpu_and_faults();
             eprintln!(
-                "  compute run {}: {:.3} s, {:.2} CPU s ({} values)",
+                "  compute run {}: {:.3} s, {:.2} CPU s, {} page faults ({} values)",
                 run + 1,
                 t,
-                cpu_seconds() - cpu,
+                cpu_after - cpu,
+                faults_after - faults,
                 rows.len()
             );
             n_rows = rows.len();
