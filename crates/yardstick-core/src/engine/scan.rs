@@ -429,39 +429,53 @@ fn counter_op<'e>(metric: &PlannedMetric, ev: &'e Evaluator, mask: &'e [bool]) -
 }
 
 /// Adds the placed records of a batch to the counters of all of a group's metrics (and,
-/// with `presence`, to counter 0), record by record: a record's row of counters is fetched
-/// once for all of them.
+/// with `presence`, to counter 0), one metric at a time: each is a tight loop without
+/// branches on the data (a record outside the population adds zeros). The rows of the
+/// batch's records (a few hundred) stay in the core's first-level cache from one metric to
+/// the next, so a row is fetched from further away only once.
 fn add_counters(ops: &[CounterOp], presence: bool, placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
-    if ops.is_empty() && !presence {
-        return;
-    }
     let nonnull = |v: i64| if v == NULL { 0 } else { v };
-    for &(i, a) in placed {
-        let i = i as usize;
-        let row = &mut counters[a as usize * width..][..width];
-        row[0] += presence as i64;
-        for op in ops {
-            match *op {
-                CounterOp::Count { at, mask } => row[at] += mask[i] as i64,
-                CounterOp::Share { at, mask, num } => {
-                    if mask[i] {
-                        row[at] += nonnull(num[i]);
-                        row[at + 1] += 1;
-                    }
+    let keep = |m: bool, v: i64| if m { v } else { 0 };
+    if presence {
+        for &(_, a) in placed {
+            counters[a as usize * width] += 1;
+        }
+    }
+    for op in ops {
+        match *op {
+            CounterOp::Count { at, mask } => {
+                for &(i, a) in placed {
+                    counters[a as usize * width + at] += mask[i as usize] as i64;
                 }
-                CounterOp::ShareOfAll { at, num } => row[at] += nonnull(num[i]),
-                CounterOp::Ratio { at, mask, num, den } => {
-                    if mask[i] {
-                        row[at] += nonnull(num[i]);
-                        row[at + 1] += nonnull(den[i]);
-                    }
+            }
+            CounterOp::Share { at, mask, num } => {
+                for &(i, a) in placed {
+                    let (i, r) = (i as usize, a as usize * width + at);
+                    let m = mask[i];
+                    counters[r] += keep(m, nonnull(num[i]));
+                    counters[r + 1] += m as i64;
                 }
-                CounterOp::SumCount { at, mask, vals } => {
+            }
+            CounterOp::ShareOfAll { at, num } => {
+                for &(i, a) in placed {
+                    counters[a as usize * width + at] += nonnull(num[i as usize]);
+                }
+            }
+            CounterOp::Ratio { at, mask, num, den } => {
+                for &(i, a) in placed {
+                    let (i, r) = (i as usize, a as usize * width + at);
+                    let m = mask[i];
+                    counters[r] += keep(m, nonnull(num[i]));
+                    counters[r + 1] += keep(m, nonnull(den[i]));
+                }
+            }
+            CounterOp::SumCount { at, mask, vals } => {
+                for &(i, a) in placed {
+                    let (i, r) = (i as usize, a as usize * width + at);
                     let v = vals[i];
-                    if mask[i] && v != NULL {
-                        row[at] += v;
-                        row[at + 1] += 1;
-                    }
+                    let m = mask[i] && v != NULL;
+                    counters[r] += keep(m, v);
+                    counters[r + 1] += m as i64;
                 }
             }
         }
