@@ -103,7 +103,7 @@ impl Cells {
     }
 
     /// The cell of a record attributed to `person` (NULL for nobody), credited at `t`.
-    #[inline]
+    #[inline(always)]
     pub fn cell_of(&self, person: i64, t: Instant) -> u32 {
         if person == NULL || person < 0 || person as usize >= self.only_cell.len() {
             return self.nobody;
