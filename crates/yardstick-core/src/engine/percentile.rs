@@ -127,11 +127,13 @@ pub fn finalize_percentiles(
                         .collect()
                 })
                 .collect();
-            sorted.for_each(|v, a| {
+            // A loop rather than a closure per value: the sweep's state stays in registers.
+            for j in 0..sorted.len() {
+                let (v, a) = sorted.get(j);
                 let (slot, c) = split.div_rem(a);
                 let rows = &rows_of_slot[slot as usize];
                 if rows.is_empty() {
-                    return;
+                    continue;
                 }
                 let own = &of_cell[cell_start[c as usize] as usize..cell_start[c as usize + 1] as usize];
                 for &row in rows {
@@ -153,7 +155,7 @@ pub fn finalize_percentiles(
                         skip[l] = t.get(c).map_or(u32::MAX, |x| x.0 - rank - 1);
                     }
                 }
-            });
+            }
             (periods, found)
         })
         .collect();
@@ -237,21 +239,23 @@ pub(super) enum SortedValues {
 }
 
 impl SortedValues {
-    /// Calls `f(value, index)` in value order.
-    pub(super) fn for_each(&self, mut f: impl FnMut(i64, u32)) {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            SortedValues::Packed { keys, .. } => keys.len(),
+            SortedValues::Wide { pairs, .. } => pairs.len(),
+        }
+    }
+
+    /// The `j`-th `(value, index)` in value order.
+    #[inline]
+    pub(super) fn get(&self, j: usize) -> (i64, u32) {
         let value = |k: u64, lo: u64| (k.wrapping_add(lo) ^ (1 << 63)) as i64;
         match self {
             SortedValues::Packed { keys, lo } => {
-                for k in keys {
-                    let k = k.load(Relaxed);
-                    f(value(k >> 24, *lo), (k & 0xFF_FFFF) as u32);
-                }
+                let k = keys[j].load(Relaxed);
+                (value(k >> 24, *lo), (k & 0xFF_FFFF) as u32)
             }
-            SortedValues::Wide { pairs, lo } => {
-                for &(k, i) in pairs {
-                    f(value(k, *lo), i);
-                }
-            }
+            SortedValues::Wide { pairs, lo } => (value(pairs[j].0, *lo), pairs[j].1),
         }
     }
 }
@@ -419,7 +423,8 @@ mod tests {
             [5, -3, i64::MAX, 0, i64::MIN, 70_000, 5].iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
         let sorted = |pairs: &[(u32, i64)]| {
             let mut out = Vec::new();
-            sort_by_value(pairs).for_each(|v, i| out.push((v, i)));
+            let sorted = sort_by_value(pairs);
+            out.extend((0..sorted.len()).map(|j| sorted.get(j)));
             out
         };
         // Values spanning all of i64: the wide form.
