@@ -107,6 +107,27 @@ impl IntColumn {
         }
     }
 
+    /// Writes the values at row references `refs` into `out` (`out.len() == refs.len()`):
+    /// [`NULL`] for a null reference. The width is matched once, not per value.
+    pub fn read_refs(&self, refs: &[i64], out: &mut [i64]) {
+        #[inline]
+        fn gather<T: Copy + Into<u64> + PartialEq>(src: &[T], null: T, base: i64, refs: &[i64], out: &mut [i64]) {
+            for (o, &r) in out.iter_mut().zip(refs) {
+                *o = if r == NULL { NULL } else { decode(src[r as usize].into(), null.into(), base) };
+            }
+        }
+        match &self.data {
+            IntData::U8(v) => gather(v, u8::MAX, self.base, refs, out),
+            IntData::U16(v) => gather(v, u16::MAX, self.base, refs, out),
+            IntData::U32(v) => gather(v, u32::MAX, self.base, refs, out),
+            IntData::I64(v) => {
+                for (o, &r) in out.iter_mut().zip(refs) {
+                    *o = if r == NULL { NULL } else { v[r as usize] };
+                }
+            }
+        }
+    }
+
     pub fn to_values(&self) -> Vec<i64> {
         (0..self.len()).map(|i| self.get(i)).collect()
     }

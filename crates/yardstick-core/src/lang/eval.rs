@@ -9,7 +9,7 @@ use super::exists_index::probe;
 pub use super::exists_index::{ExistsIndex, exists_flags};
 use super::program::{Node, NodeId, Program};
 use crate::calendar::BusinessClock;
-use crate::data::{Dataset, NULL, Org, Table};
+use crate::data::{Column, Dataset, NULL, Org, Table};
 
 /// The business clocks of the organisation: one per team (inherited from the parent when
 /// a team has none of its own) and the organisation's default.
@@ -179,8 +179,13 @@ impl Evaluator {
             Node::Field { field, .. } => read_field(table, *field, rows, out),
             Node::Deref { row, source, field } => {
                 let target = env.data.table(*source);
-                for (o, &r) in out.iter_mut().zip(b(*row)) {
-                    *o = if r == NULL { NULL } else { target.int(*field as usize, r as usize) };
+                match &target.columns[*field as usize] {
+                    Column::Int(c) | Column::Coded { codes: c, .. } => c.read_refs(b(*row), out),
+                    _ => {
+                        for (o, &r) in out.iter_mut().zip(b(*row)) {
+                            *o = if r == NULL { NULL } else { target.int(*field as usize, r as usize) };
+                        }
+                    }
                 }
             }
             // A conversion between equal units (`seconds(handle_seconds)`) is a copy.
