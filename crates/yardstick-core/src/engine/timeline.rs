@@ -117,16 +117,14 @@ impl Timeline {
         let Some((first, last)) = self.span_atoms(lo, hi) else {
             return;
         };
-        if first == last {
-            for &k in &self.periods_of_atom[first as usize] {
-                f(k as usize);
-            }
-            return;
-        }
-        for (k, &(a, b)) in self.period_atoms.iter().enumerate() {
-            if a <= last && b > first {
-                f(k);
-            }
+        // One call of `f` in the code (so that it is inlined): the listed periods, or else
+        // the periods whose atoms overlap.
+        let within_one = first == last;
+        let listed: &[u32] = if within_one { &self.periods_of_atom[first as usize] } else { &[] };
+        let searched = if within_one { &self.period_atoms[..0] } else { &self.period_atoms[..] };
+        let overlapping = searched.iter().enumerate().filter(|(_, (a, b))| *a <= last && *b > first).map(|(k, _)| k);
+        for k in listed.iter().map(|&k| k as usize).chain(overlapping) {
+            f(k);
         }
     }
 
