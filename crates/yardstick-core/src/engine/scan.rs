@@ -205,9 +205,9 @@ pub fn accumulate(
     for (g, group) in plan.groups.iter().enumerate() {
         let (width, counters) = (group.width, &mut state.counters[g]);
         placed.clear();
-        // Counter 0 (records placed) is added with the metrics' counters, in the same fetch
-        // of the row — except for snapshots: their presence comes from the span (counted
-        // here), their values from where the record is live.
+        // Counter 0 (records placed) is added with the metrics' counters — except for
+        // snapshots: their presence comes from the span (counted here), their values from
+        // where the record is live.
         let snapshot = matches!(group.slots, Slots::Snapshot { .. });
         if snapshot {
             place_present(group, ev, placement, rows.len(), placed, &mut state.presence[g]);
