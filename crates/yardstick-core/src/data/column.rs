@@ -319,6 +319,25 @@ impl TextColumn {
 mod tests {
     use super::*;
 
+    /// Reading by row references gives each referenced row's value (nulls included) and a
+    /// null for a null reference, in every width.
+    #[test]
+    fn read_refs_equals_reading_row_by_row() {
+        for values in [
+            vec![7, NULL, 3, 250],
+            vec![-7, 300, NULL, 40_000],
+            vec![1_740_000_000, NULL, 1_760_000_000, 1_700_000_000],
+            vec![i64::MAX, -5, NULL, 0],
+        ] {
+            let column = IntColumn::from_values(&values);
+            let refs = [0, NULL, 3, 1, 2, 0, NULL];
+            let mut out = vec![0; refs.len()];
+            column.read_refs(&refs, &mut out);
+            let expected: Vec<i64> = refs.iter().map(|&r| if r == NULL { NULL } else { values[r as usize] }).collect();
+            assert_eq!(out, expected, "{values:?}");
+        }
+    }
+
     #[test]
     fn packs_into_the_narrowest_width_and_round_trips() {
         let cases: [&[i64]; 5] = [
