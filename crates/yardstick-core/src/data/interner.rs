@@ -83,6 +83,10 @@ fn sorted_position(values: &[u64], v: u64) -> Option<usize> {
         return None;
     }
     let (span, n) = (last - first, (values.len() - 1) as u64);
+    if span == n {
+        // Consecutive numbers (E00001, E00002, …): the position is the offset.
+        return Some((v - first) as usize);
+    }
     let guess = match (v - first).checked_mul(n) {
         _ if span == 0 => 0,
         // 64-bit arithmetic when it fits (a 128-bit division is a slow library call).
@@ -357,5 +361,24 @@ mod tests {
             assert_eq!(i.find(&format!("V{v:06}")), Some(c as u32));
         }
         assert_eq!(i.find("V000004"), None);
+    }
+
+    /// The position in sorted, distinct values equals a binary search: consecutive values
+    /// (found by their offset), values with gaps, and values missing from either.
+    #[test]
+    fn sorted_positions_equal_a_binary_search() {
+        let sets: Vec<Vec<u64>> = vec![
+            (5..105).collect(),
+            vec![7],
+            (0..50).chain(60..110).collect(),
+            (0..400).map(|k| k * 3 + 1).collect(),
+            vec![0, u64::MAX / 2, u64::MAX],
+        ];
+        for values in &sets {
+            let probes = values.iter().flat_map(|&v| [v.wrapping_sub(1), v, v.wrapping_add(1)]);
+            for v in probes.chain([0, 1, u64::MAX]) {
+                assert_eq!(sorted_position(values, v), values.binary_search(&v).ok(), "{v} in {values:?}");
+            }
+        }
     }
 }
