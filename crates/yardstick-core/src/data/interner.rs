@@ -363,6 +363,28 @@ mod tests {
         assert_eq!(i.find("V000004"), None);
     }
 
+    /// Ids split into prefix, digits and value as a plain forward reading does, for every
+    /// number of digits up to the limit and past it, with and without a prefix.
+    #[test]
+    fn numeric_keys_split_like_a_digit_by_digit_reading() {
+        fn slow(key: &str) -> Option<(&str, &str, u64)> {
+            let digits = key.bytes().rev().take_while(u8::is_ascii_digit).count();
+            let start = key.len() - digits;
+            let value = key[start..].bytes().fold(0u64, |v, c| v.wrapping_mul(10).wrapping_add((c - b'0') as u64));
+            (digits > 0 && digits <= 18 && start <= 24).then(|| (&key[..start], &key[start..], value))
+        }
+        let mut keys = vec![String::new(), "T".into(), "工单".into(), "T1x".into(), format!("{}1", "P".repeat(25))];
+        for n in 1..=20 {
+            let number: String = (0..n).map(|k| char::from(b'0' + ((k * 7 + 3) % 10) as u8)).collect();
+            keys.extend([number.clone(), format!("C{number}"), format!("工单{number}"), "9".repeat(n)]);
+        }
+        for key in &keys {
+            assert_eq!(split_numeric(key), slow(key), "{key}");
+        }
+        assert_eq!(split_numeric("T000000001"), Some(("T", "000000001", 1)));
+        assert_eq!(split_numeric("999999999999999999"), Some(("", "999999999999999999", 999_999_999_999_999_999)));
+    }
+
     /// The position in sorted, distinct values equals a binary search: consecutive values
     /// (found by their offset), values with gaps, and values missing from either.
     #[test]
