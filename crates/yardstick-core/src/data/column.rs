@@ -102,27 +102,38 @@ impl IntColumn {
 
     /// Writes the given rows into `out` (`out.len() == rows.len()`).
     pub fn read_rows(&self, rows: &[u32], out: &mut [i64]) {
-        for (o, &r) in out.iter_mut().zip(rows) {
-            *o = self.get(r as usize);
-        }
+        self.gather(rows.iter().map(|&r| Some(r as usize)), out);
     }
 
     /// Writes the values at row references `refs` into `out` (`out.len() == refs.len()`):
-    /// [`NULL`] for a null reference. The width is matched once, not per value.
+    /// [`NULL`] for a null reference.
     pub fn read_refs(&self, refs: &[i64], out: &mut [i64]) {
+        self.gather(refs.iter().map(|&r| (r != NULL).then_some(r as usize)), out);
+    }
+
+    /// Writes the values at `rows` (`None`: [`NULL`]) into `out`, the width matched once,
+    /// not per value.
+    #[inline]
+    fn gather(&self, rows: impl Iterator<Item = Option<usize>>, out: &mut [i64]) {
         #[inline]
-        fn gather<T: Copy + Into<u64> + PartialEq>(src: &[T], null: T, base: i64, refs: &[i64], out: &mut [i64]) {
-            for (o, &r) in out.iter_mut().zip(refs) {
-                *o = if r == NULL { NULL } else { decode(src[r as usize].into(), null.into(), base) };
+        fn each<T: Copy + Into<u64>>(
+            src: &[T],
+            null: T,
+            base: i64,
+            rows: impl Iterator<Item = Option<usize>>,
+            out: &mut [i64],
+        ) {
+            for (o, r) in out.iter_mut().zip(rows) {
+                *o = r.map_or(NULL, |r| decode(src[r].into(), null.into(), base));
             }
         }
         match &self.data {
-            IntData::U8(v) => gather(v, u8::MAX, self.base, refs, out),
-            IntData::U16(v) => gather(v, u16::MAX, self.base, refs, out),
-            IntData::U32(v) => gather(v, u32::MAX, self.base, refs, out),
+            IntData::U8(v) => each(v, u8::MAX, self.base, rows, out),
+            IntData::U16(v) => each(v, u16::MAX, self.base, rows, out),
+            IntData::U32(v) => each(v, u32::MAX, self.base, rows, out),
             IntData::I64(v) => {
-                for (o, &r) in out.iter_mut().zip(refs) {
-                    *o = if r == NULL { NULL } else { v[r as usize] };
+                for (o, r) in out.iter_mut().zip(rows) {
+                    *o = r.map_or(NULL, |r| v[r]);
                 }
             }
         }

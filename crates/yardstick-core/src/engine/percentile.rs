@@ -239,6 +239,7 @@ pub(super) enum SortedValues {
 }
 
 impl SortedValues {
+    /// The number of values.
     pub(super) fn len(&self) -> usize {
         match self {
             SortedValues::Packed { keys, .. } => keys.len(),

@@ -211,12 +211,13 @@ pub fn accumulate(
         let snapshot = matches!(group.slots, Slots::Snapshot { .. });
         if snapshot {
             place_present(group, ev, placement, rows.len(), placed, &mut state.presence[g]);
-            for &(_, a) in placed.iter() {
-                counters[a as usize * width] += 1;
-            }
+            count_placed(placed, counters, width);
             placed.clear();
         }
         place(group, ev, placement, rows.len(), placed, snapshot);
+        if !snapshot {
+            count_placed(placed, counters, width);
+        }
         let mut ops = Vec::new();
         for (m, metric) in plan.metrics.iter().enumerate() {
             if metric.group == g {
@@ -225,7 +226,7 @@ pub fn accumulate(
                 add_values(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
             }
         }
-        add_counters(&ops, !snapshot, placed, counters, width);
+        add_counters(&ops, placed, counters, width);
     }
 }
 
@@ -428,19 +429,21 @@ fn counter_op<'e>(metric: &PlannedMetric, ev: &'e Evaluator, mask: &'e [bool]) -
     })
 }
 
-/// Adds the placed records of a batch to the counters of all of a group's metrics (and,
-/// with `presence`, to counter 0), one metric at a time: each is a tight loop without
-/// branches on the data (a record outside the population adds zeros). The rows of the
-/// batch's records (a few hundred) stay in the core's first-level cache from one metric to
-/// the next, so a row is fetched from further away only once.
-fn add_counters(ops: &[CounterOp], presence: bool, placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
+/// Adds the placed records of a batch to counter 0 (records placed) of their rows.
+fn count_placed(placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
+    for &(_, a) in placed {
+        counters[a as usize * width] += 1;
+    }
+}
+
+/// Adds the placed records of a batch to the counters of all of a group's metrics, one
+/// metric at a time: each is a tight loop without branches on the data (a record outside
+/// the population adds zeros). The rows of the batch's records (a few hundred) stay in the
+/// core's first-level cache from one metric to the next, so a row is fetched from further
+/// away only once.
+fn add_counters(ops: &[CounterOp], placed: &[(u32, u32)], counters: &mut [i64], width: usize) {
     let nonnull = |v: i64| if v == NULL { 0 } else { v };
     let keep = |m: bool, v: i64| if m { v } else { 0 };
-    if presence {
-        for &(_, a) in placed {
-            counters[a as usize * width] += 1;
-        }
-    }
     for op in ops {
         match *op {
             CounterOp::Count { at, mask } => {
