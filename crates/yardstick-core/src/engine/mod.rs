@@ -13,6 +13,7 @@ mod formula;
 mod live;
 mod percentile;
 mod plan;
+mod ranks;
 mod rows;
 mod scan;
 mod subject_values;

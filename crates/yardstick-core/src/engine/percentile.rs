@@ -1,5 +1,5 @@
-//! Exact percentiles (PERCENTILE.INC): for a whole computation, one sweep over all values
-//! in radix-sorted order; for the few (subject, period)s a live change touched, by
+//! Exact percentiles (PERCENTILE.INC): for a whole computation, from all values sorted once
+//! (`ranks.rs` finds the values at the wanted ranks); for the few (subject, period)s a live change touched, by
 //! gathering and sorting their values.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -8,20 +8,15 @@ use rayon::prelude::*;
 
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
 use super::plan::{AggKind, Group, PlannedMetric};
+use super::ranks::{Sets, values_at_ranks};
 use super::subject_values::SubjectValues;
 use super::value::{MetricValue, Rational};
 
 /// Percentile metrics that read the same values (median and p90 of the same times).
 ///
-/// All values are sorted once (radix sort); one sweep in value order then counts, for every
-/// (subject, period) a value belongs to, how many of its values came before, and keeps the
-/// value found at each rank a percentile needs. No per-subject sorting or merging: about
-/// fifteen counter bumps per value (person, teams up to the root, organisation × the
-/// periods containing its atom).
-///
-/// The periods are dealt to the threads (balanced by their number of values); each thread
-/// sweeps all values but counts only for its own periods, so that its counters (a few
-/// hundred kilobytes) stay in its core's cache.
+/// All values are sorted once (radix sort); the values at the ranks each (subject, period)
+/// needs are then found for all of them at once, in blocks of the sorted values
+/// ([`values_at_ranks`]). No per-subject sorting or merging.
 pub fn finalize_percentiles(
     metrics: &[&PlannedMetric],
     group: &Group,
@@ -34,23 +29,25 @@ pub fn finalize_percentiles(
     let subjects = subject_list(metrics[0], cx, None);
     let n_subjects = subjects.len();
     let n_cells = cx.cells.len();
-    // The subjects each cell counts for, flattened: `of_cell[cell_start[c]..cell_start[c + 1]]`.
+    // The subjects each cell counts for.
     let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n_cells];
     for (si, (_, cells)) in subjects.iter().enumerate() {
         for &c in cells {
             lists[c as usize].push(si as u32);
         }
     }
-    let cell_start: Vec<u32> = std::iter::once(0)
-        .chain(lists.iter().scan(0u32, |n, l| {
-            *n += l.len() as u32;
-            Some(*n)
-        }))
-        .collect();
-    let of_cell: Vec<u32> = lists.concat();
     let periods_of_slot: Vec<Vec<u32>> = (0..n_slots)
         .map(|s| (0..n_periods as u32).filter(|&k| period_slots(group, cx.timeline, k as usize).contains(&s)).collect())
         .collect();
+    let sets = Sets {
+        n_cells,
+        n_slots,
+        n_periods,
+        cells_of_subject: subjects.iter().map(|(_, cells)| &cells[..]).collect(),
+        subjects_of_cell: lists,
+        periods_of_slot,
+        slots_of_period: (0..n_periods).map(|k| period_slots(group, cx.timeline, k)).collect(),
+    };
     // How many values each (subject, period) has; index `sp(s, k)`.
     let sp = |s: usize, k: usize| s * n_periods + k;
     let mut per_acc = vec![0u32; group.n_accs()];
@@ -58,18 +55,7 @@ pub fn finalize_percentiles(
         per_acc[a as usize] += 1;
     }
     let mut total = vec![0u32; n_subjects * n_periods];
-    let mut of_period = vec![0u64; n_periods];
-    for (a, &count) in per_acc.iter().enumerate() {
-        if count > 0 {
-            let (c, slot) = group.cell_slot(a);
-            for &k in &periods_of_slot[slot] {
-                of_period[k as usize] += count as u64;
-                for &s in &of_cell[cell_start[c] as usize..cell_start[c + 1] as usize] {
-                    total[sp(s as usize, k as usize)] += count;
-                }
-            }
-        }
-    }
+    sets.add_leaf_counts(&per_acc, &mut total);
     // The ranks each (subject, period) needs, ascending: (rank, metric, is_upper).
     let mut targets: Vec<Vec<(u32, u8, bool)>> = vec![Vec::new(); n_subjects * n_periods];
     for (i, t) in targets.iter_mut().enumerate() {
@@ -91,88 +77,29 @@ pub fn finalize_percentiles(
     let t0 = std::time::Instant::now();
     let sorted = sort_by_value(pairs);
     let t1 = std::time::Instant::now();
-    // Periods dealt to the threads, the largest first, each to the least loaded.
-    let parts = rayon::current_num_threads().clamp(1, n_periods.max(1));
-    let mut mine: Vec<Vec<usize>> = vec![Vec::new(); parts];
-    let mut load = vec![0u64; parts];
-    let mut order: Vec<usize> = (0..n_periods).collect();
-    order.sort_by_key(|&k| std::cmp::Reverse(of_period[k]));
-    for k in order {
-        let t = (0..parts).min_by_key(|&t| load[t]).expect("a thread");
-        load[t] += of_period[k];
-        mine[t].push(k);
-    }
     let n_metrics = metrics.len();
-    let split = Divisor::new(n_cells as u32);
-    let sweeps: Vec<(Vec<usize>, Vec<[i64; 2]>)> = mine
-        .into_par_iter()
-        .map(|periods| {
-            // Per (own period, subject), `local = j * n_subjects + s`: how many of its values
-            // are still to come before the next rank wanted (u32::MAX: none wanted) — one
-            // small counter, so that a thread's counters stay in its core's cache.
-            let global = |local: usize| sp(local % n_subjects, periods[local / n_subjects]);
-            let mut skip: Vec<u32> =
-                (0..periods.len() * n_subjects).map(|l| targets[global(l)].first().map_or(u32::MAX, |x| x.0)).collect();
-            let mut cursor = vec![0u16; skip.len()];
-            let mut found: Vec<[i64; 2]> = vec![[0, 0]; skip.len() * n_metrics];
-            // Per slot: the rows of `skip` (own period × n_subjects) its values count in.
-            let rows_of_slot: Vec<Vec<u32>> = periods_of_slot
-                .iter()
-                .map(|ks| {
-                    periods
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, k)| ks.contains(&(**k as u32)))
-                        .map(|(j, _)| (j * n_subjects) as u32)
-                        .collect()
-                })
-                .collect();
-            // A loop rather than a closure per value: the sweep's state stays in registers.
-            for j in 0..sorted.len() {
-                let (v, a) = sorted.get(j);
-                let (slot, c) = split.div_rem(a);
-                let rows = &rows_of_slot[slot as usize];
-                if rows.is_empty() {
-                    continue;
-                }
-                let own = &of_cell[cell_start[c as usize] as usize..cell_start[c as usize + 1] as usize];
-                for &row in rows {
-                    for &s in own {
-                        let l = (row + s) as usize;
-                        if skip[l] > 0 {
-                            skip[l] -= 1;
-                            continue;
-                        }
-                        // `v` has the rank wanted next: keep it for every target at that rank.
-                        let t = &targets[global(l)];
-                        let mut c = cursor[l] as usize;
-                        let rank = t[c].0;
-                        while c < t.len() && t[c].0 == rank {
-                            found[l * n_metrics + t[c].1 as usize][t[c].2 as usize] = v;
-                            c += 1;
-                        }
-                        cursor[l] = c as u16;
-                        skip[l] = t.get(c).map_or(u32::MAX, |x| x.0 - rank - 1);
-                    }
-                }
-            }
-            (periods, found)
+    let wanted: Vec<Vec<u32>> = targets
+        .iter()
+        .map(|t| {
+            let mut ranks: Vec<u32> = t.iter().map(|x| x.0).collect();
+            ranks.dedup();
+            ranks
         })
         .collect();
-    // (thread, local index) of each period's rows.
-    let mut where_is = vec![(0usize, 0usize); n_periods];
-    for (t, (periods, _)) in sweeps.iter().enumerate() {
-        for (j, &k) in periods.iter().enumerate() {
-            where_is[k] = (t, j);
+    let at_ranks = values_at_ranks(&sorted, &sets, &wanted);
+    // Per (subject, period, metric): the values at its lower and upper rank.
+    let mut found: Vec<[i64; 2]> = vec![[0, 0]; targets.len() * n_metrics];
+    let mut first = 0;
+    for (i, (t, w)) in targets.iter().zip(&wanted).enumerate() {
+        for &(rank, m, upper) in t {
+            found[i * n_metrics + m as usize][upper as usize] = at_ranks[first + w.partition_point(|&r| r < rank)];
         }
+        first += w.len();
     }
-    let found_at = |s: usize, k: usize, m: usize| {
-        let (t, j) = where_is[k];
-        sweeps[t].1[(j * n_subjects + s) * n_metrics + m]
-    };
+    let found_at = |s: usize, k: usize, m: usize| found[sp(s, k) * n_metrics + m];
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
         eprintln!(
-            "    percentiles: {} values, radix {:.3} s, sweep {:.3} s",
+            "    percentiles: {} values, radix {:.3} s, ranks {:.3} s",
             pairs.len(),
             (t1 - t0).as_secs_f64(),
             t1.elapsed().as_secs_f64()
@@ -207,27 +134,6 @@ pub fn finalize_percentiles(
                 .collect()
         })
         .collect()
-}
-
-/// Quotient and remainder by a fixed divisor with one multiplication (Lemire, Kaser and
-/// Kurz, "Faster remainder by direct computation", 2019: exact for all 32-bit numerators).
-#[derive(Clone, Copy)]
-struct Divisor {
-    d: u32,
-    m: u64,
-}
-
-impl Divisor {
-    fn new(d: u32) -> Divisor {
-        assert!(d > 0, "divisor");
-        Divisor { d, m: (u64::MAX / d as u64).wrapping_add(1) }
-    }
-
-    #[inline]
-    fn div_rem(self, a: u32) -> (u32, u32) {
-        let q = if self.d == 1 { a } else { ((self.m as u128 * a as u128) >> 64) as u32 };
-        (q, a - q * self.d)
-    }
 }
 
 /// `(value, index)` pairs in value order, as [`sort_by_value`] leaves them.
@@ -445,19 +351,6 @@ mod tests {
         expected.sort_by_key(|&(v, _)| v);
         assert!(matches!(sort_by_value(&pairs), SortedValues::Packed { .. }));
         assert_eq!(sorted(&pairs), expected);
-    }
-
-    #[test]
-    fn divisor_equals_division() {
-        for d in [1u32, 2, 3, 7, 12, 13, 17, 24, 100, 365, 1 << 20, u32::MAX] {
-            let div = Divisor::new(d);
-            for a in (0..5000u32)
-                .chain([u32::MAX, u32::MAX - 1, 1 << 31, (1 << 24) - 1])
-                .chain((0..64).map(|i| u32::MAX / 64 * i + 17))
-            {
-                assert_eq!(div.div_rem(a), (a / d, a % d), "{a} / {d}");
-            }
-        }
     }
 
     #[test]
