@@ -32,17 +32,17 @@ pub struct Buckets {
 }
 
 impl Buckets {
-    pub fn new(pairs: &[(u32, i64)], n: usize) -> Buckets {
+    pub fn new<'a, I: Iterator<Item = &'a (u32, i64)>>(pairs: impl Fn() -> I, n: usize) -> Buckets {
         let mut offsets = vec![0u32; n + 1];
-        for &(a, _) in pairs {
+        for &(a, _) in pairs() {
             offsets[a as usize + 1] += 1;
         }
         for i in 0..n {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut values = vec![0i64; pairs.len()];
-        for &(a, v) in pairs {
+        let mut values = vec![0i64; offsets[n] as usize];
+        for &(a, v) in pairs() {
             values[fill[a as usize] as usize] = v;
             fill[a as usize] += 1;
         }
@@ -86,7 +86,7 @@ pub fn finalize_metric(
     cx: &Context,
     only: Option<&Touched>,
 ) -> MetricValues {
-    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(keys, group.n_accs()));
+    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(|| keys.iter(), group.n_accs()));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let n_periods = cx.timeline.periods.len();
     let mut out: MetricValues = vec![SubjectValues::new(); n_periods];
@@ -212,7 +212,7 @@ pub fn finish_plan(
         .enumerate()
         .map(|(m, pm)| {
             (matches!(pm.agg, AggKind::Distinct) && pm.shares_values_with.is_none())
-                .then(|| Buckets::new(&state.values[m], plan.groups[pm.group].n_accs()))
+                .then(|| Buckets::new(|| state.values[m].iter(), plan.groups[pm.group].n_accs()))
         })
         .collect();
     let is_percentile = |pm: &PlannedMetric| matches!(pm.agg, AggKind::Percentile { .. });

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
 use super::plan::{AggKind, Group, PlannedMetric};
 use super::ranks::{Sets, values_at_ranks};
+use super::scan::Pairs;
 use super::subject_values::SubjectValues;
 use super::value::{MetricValue, Rational};
 
@@ -21,7 +22,7 @@ pub fn finalize_percentiles(
     metrics: &[&PlannedMetric],
     group: &Group,
     counters: &[i64],
-    pairs: &[(u32, i64)],
+    pairs: &Pairs,
     cx: &Context,
 ) -> Vec<MetricValues> {
     let n_slots = group.n_slots;
@@ -51,7 +52,7 @@ pub fn finalize_percentiles(
     // How many values each (subject, period) has; index `sp(s, k)`.
     let sp = |s: usize, k: usize| s * n_periods + k;
     let mut per_acc = vec![0u32; group.n_accs()];
-    for &(a, _) in pairs {
+    for &(a, _) in pairs.iter() {
         per_acc[a as usize] += 1;
     }
     let mut total = vec![0u32; n_subjects * n_periods];
@@ -172,17 +173,31 @@ impl SortedValues {
 /// index in the low 24 bits; two 11-bit passes sort durations of up to 48 days) and each
 /// pass runs in parallel over chunks (each chunk scatters to the places its counts give
 /// it; the cells are atomics only so that threads may share the array — plain moves).
-pub(super) fn sort_by_value(pairs: &[(u32, i64)]) -> SortedValues {
+pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
     let key = |v: i64| (v as u64) ^ (1 << 63);
     let (lo, hi, max_index) = pairs
+        .parts
         .par_iter()
+        .flat_map_iter(|part| part.iter())
         .fold(|| (u64::MAX, 0u64, 0u32), |(lo, hi, mi), &(i, v)| (lo.min(key(v)), hi.max(key(v)), mi.max(i)))
         .reduce(|| (u64::MAX, 0, 0), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2.max(b.2)));
     let span = hi.saturating_sub(lo);
     let value_bits = 64 - span.leading_zeros();
     if value_bits <= 40 && max_index < (1 << 24) {
-        let keys: Vec<AtomicU64> =
-            pairs.par_iter().map(|&(i, v)| AtomicU64::new(((key(v) - lo) << 24) | i as u64)).collect();
+        // Each part packs into its own stretch of the keys.
+        let keys: Vec<AtomicU64> = (0..pairs.len()).into_par_iter().map(|_| AtomicU64::new(0)).collect();
+        let mut stretches = Vec::with_capacity(pairs.parts.len());
+        let mut rest = &keys[..];
+        for part in &pairs.parts {
+            let (mine, more) = rest.split_at(part.len());
+            stretches.push((part, mine));
+            rest = more;
+        }
+        stretches.into_par_iter().for_each(|(part, out)| {
+            for (o, &(i, v)) in out.iter().zip(part.iter()) {
+                o.store(((key(v) - lo) << 24) | i as u64, Relaxed);
+            }
+        });
         return SortedValues::Packed { keys: parallel_radix_passes(keys, 24, 24 + value_bits), lo };
     }
     // Rare (values spanning more than 40 bits, or millions of accumulators): a stable sort.
@@ -242,7 +257,7 @@ pub(super) fn percentiles_of_touched(
     metrics: &[&PlannedMetric],
     group: &Group,
     counters: &[i64],
-    pairs: &[(u32, i64)],
+    pairs: &Pairs,
     cx: &Context,
     only: &Touched,
 ) -> Vec<MetricValues> {
@@ -261,7 +276,7 @@ pub(super) fn percentiles_of_touched(
         })
         .collect();
     let mut gathered: Vec<Vec<i64>> = vec![Vec::new(); subjects.len() * n_periods];
-    for &(a, v) in pairs {
+    for &(a, v) in pairs.iter() {
         let (c, slot) = group.cell_slot(a as usize);
         let own = &of_cell[c];
         if own.is_empty() {
@@ -330,7 +345,7 @@ mod tests {
             [5, -3, i64::MAX, 0, i64::MIN, 70_000, 5].iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
         let sorted = |pairs: &[(u32, i64)]| {
             let mut out = Vec::new();
-            let sorted = sort_by_value(pairs);
+            let sorted = sort_by_value(&Pairs { parts: vec![pairs.to_vec()] });
             out.extend((0..sorted.len()).map(|j| sorted.get(j)));
             out
         };
@@ -349,7 +364,7 @@ mod tests {
             .collect();
         let mut expected: Vec<(i64, u32)> = pairs.iter().map(|&(i, v)| (v, i)).collect();
         expected.sort_by_key(|&(v, _)| v);
-        assert!(matches!(sort_by_value(&pairs), SortedValues::Packed { .. }));
+        assert!(matches!(sort_by_value(&Pairs { parts: vec![pairs.clone()] }), SortedValues::Packed { .. }));
         assert_eq!(sorted(&pairs), expected);
     }
 

@@ -196,6 +196,7 @@ pub(super) fn values_at_ranks(sorted: &SortedValues, sets: &Sets, wanted: &[Vec<
 mod tests {
     use super::*;
     use crate::engine::percentile::sort_by_value;
+    use crate::engine::scan::Pairs;
 
     /// Overlapping sets over several blocks and parts, against sorting each set's values.
     #[test]
@@ -260,7 +261,9 @@ mod tests {
                 w
             })
             .collect();
-        let sorted = sort_by_value(&pairs);
+        // In uneven parts, as scan states leave them.
+        let parts = vec![pairs[..1].to_vec(), Vec::new(), pairs[1..70_000].to_vec(), pairs[70_000..].to_vec()];
+        let sorted = sort_by_value(&Pairs { parts });
         let got = values_at_ranks(&sorted, &sets, &wanted);
         let expected: Vec<i64> = all.iter().zip(&wanted).flat_map(|(v, w)| w.iter().map(|&r| v[r as usize])).collect();
         assert_eq!(got, expected);

@@ -24,7 +24,7 @@ pub const BATCH: usize = 256;
 pub struct State {
     pub counters: Vec<Vec<i64>>,
     /// Per metric: `(index, value)` of percentile and distinct-count metrics.
-    pub values: Vec<Vec<(u32, i64)>>,
+    pub values: Vec<Pairs>,
     /// Per metric: `(index, key)` for the minimum-distinct rule.
     pub keys: Vec<Vec<(u32, i64)>>,
     /// Per snapshot group: records present, per (cell, atom) ([`Group::presence_index`]),
@@ -38,7 +38,7 @@ impl State {
     pub fn new(plan: &SourcePlan) -> State {
         State {
             counters: plan.groups.iter().map(|g| vec![0; g.n_accs() * g.width]).collect(),
-            values: vec![Vec::new(); plan.metrics.len()],
+            values: vec![Pairs::default(); plan.metrics.len()],
             keys: vec![Vec::new(); plan.metrics.len()],
             presence: plan.groups.iter().map(|g| vec![0; g.n_cells * g.presence_atoms]).collect(),
         }
@@ -69,31 +69,20 @@ impl State {
                 *x += sign * y;
             }
         }
-        let apply = |lists: &mut Vec<Vec<(u32, i64)>>, deltas: &Vec<Vec<(u32, i64)>>| {
-            for (list, d) in lists.iter_mut().zip(deltas) {
-                if d.is_empty() {
-                    continue;
-                }
-                if sign > 0 {
-                    list.extend_from_slice(d);
-                } else {
-                    // Remove one occurrence of each pair.
-                    let mut remove: std::collections::HashMap<(u32, i64), usize> = std::collections::HashMap::new();
-                    for &x in d {
-                        *remove.entry(x).or_default() += 1;
-                    }
-                    list.retain(|x| match remove.get_mut(x) {
-                        Some(n) if *n > 0 => {
-                            *n -= 1;
-                            false
-                        }
-                        _ => true,
-                    });
-                }
+        for (list, d) in self.values.iter_mut().zip(&delta.values) {
+            if sign > 0 {
+                list.parts.extend(d.parts.iter().filter(|p| !p.is_empty()).cloned());
+            } else {
+                remove_each(list.parts.iter_mut(), d.iter());
             }
-        };
-        apply(&mut self.values, &delta.values);
-        apply(&mut self.keys, &delta.keys);
+        }
+        for (list, d) in self.keys.iter_mut().zip(&delta.keys) {
+            if sign > 0 {
+                list.extend_from_slice(d);
+            } else {
+                remove_each(std::iter::once(list), d.iter());
+            }
+        }
     }
 
     pub fn merge(mut self, other: State) -> State {
@@ -106,12 +95,57 @@ impl State {
             add_into(a, &b);
         }
         for (a, b) in self.values.iter_mut().zip(other.values) {
-            a.extend(b);
+            a.parts.extend(b.parts.into_iter().filter(|p| !p.is_empty()));
         }
         for (a, b) in self.keys.iter_mut().zip(other.keys) {
             a.extend(b);
         }
         self
+    }
+}
+
+/// A metric's `(accumulator index, value)` pairs, in parts: merging the states of a scan
+/// appends their parts instead of copying tens of megabytes of pairs.
+#[derive(Clone, Debug, Default)]
+pub struct Pairs {
+    pub parts: Vec<Vec<(u32, i64)>>,
+}
+
+impl Pairs {
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(u32, i64)> {
+        self.parts.iter().flatten()
+    }
+
+    /// The part new pairs are added to.
+    fn last(&mut self) -> &mut Vec<(u32, i64)> {
+        if self.parts.is_empty() {
+            self.parts.push(Vec::new());
+        }
+        self.parts.last_mut().expect("a part")
+    }
+}
+
+/// Removes one occurrence of each of `remove` from `lists`.
+fn remove_each<'a>(lists: impl Iterator<Item = &'a mut Vec<(u32, i64)>>, remove: impl Iterator<Item = &'a (u32, i64)>) {
+    let mut left: std::collections::HashMap<(u32, i64), usize> = std::collections::HashMap::new();
+    for &x in remove {
+        *left.entry(x).or_default() += 1;
+    }
+    if left.is_empty() {
+        return;
+    }
+    for list in lists {
+        list.retain(|x| match left.get_mut(x) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
     }
 }
 
@@ -223,7 +257,7 @@ pub fn accumulate(
             if metric.group == g {
                 let mask = &masks[metric.population][..];
                 ops.extend(counter_op(metric, ev, mask));
-                add_values(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
+                add_values(metric, ev, placed, counters, width, state.values[m].last(), &mut state.keys[m], mask);
             }
         }
         add_counters(&ops, placed, counters, width);
