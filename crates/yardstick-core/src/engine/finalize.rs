@@ -32,9 +32,9 @@ pub struct Buckets {
 }
 
 impl Buckets {
-    pub fn new<'a, I: Iterator<Item = &'a (u32, i64)>>(pairs: impl Fn() -> I, n: usize) -> Buckets {
+    pub fn new<I: Iterator<Item = (u32, i64)>>(pairs: impl Fn() -> I, n: usize) -> Buckets {
         let mut offsets = vec![0u32; n + 1];
-        for &(a, _) in pairs() {
+        for (a, _) in pairs() {
             offsets[a as usize + 1] += 1;
         }
         for i in 0..n {
@@ -42,7 +42,7 @@ impl Buckets {
         }
         let mut fill = offsets.clone();
         let mut values = vec![0i64; offsets[n] as usize];
-        for &(a, v) in pairs() {
+        for (a, v) in pairs() {
             values[fill[a as usize] as usize] = v;
             fill[a as usize] += 1;
         }
@@ -86,7 +86,7 @@ pub fn finalize_metric(
     cx: &Context,
     only: Option<&Touched>,
 ) -> MetricValues {
-    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(|| keys.iter(), group.n_accs()));
+    let keys = metric.compiled.min_distinct.map(|_| Buckets::new(|| keys.iter().copied(), group.n_accs()));
     let scale = type_scale(metric.compiled.value_ty, metric.unit);
     let n_periods = cx.timeline.periods.len();
     let mut out: MetricValues = vec![SubjectValues::new(); n_periods];

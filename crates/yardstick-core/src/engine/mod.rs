@@ -11,6 +11,7 @@ pub mod explain;
 mod finalize;
 mod formula;
 mod live;
+mod pairs;
 mod percentile;
 mod plan;
 mod ranks;

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use rayon::prelude::*;
 
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
+use super::pairs::{INDEX_BITS, Pairs};
 use super::plan::{AggKind, Group, PlannedMetric};
 use super::ranks::{Sets, values_at_ranks};
-use super::scan::Pairs;
 use super::subject_values::SubjectValues;
 use super::value::{MetricValue, Rational};
 
@@ -52,7 +52,7 @@ pub fn finalize_percentiles(
     // How many values each (subject, period) has; index `sp(s, k)`.
     let sp = |s: usize, k: usize| s * n_periods + k;
     let mut per_acc = vec![0u32; group.n_accs()];
-    for &(a, _) in pairs.iter() {
+    for (a, _) in pairs.iter() {
         per_acc[a as usize] += 1;
     }
     let mut total = vec![0u32; n_subjects * n_periods];
@@ -139,10 +139,10 @@ pub fn finalize_percentiles(
 
 /// `(value, index)` pairs in value order, as [`sort_by_value`] leaves them.
 pub(super) enum SortedValues {
-    /// `(value − lo) << 24 | index` (values spanning at most 40 bits, indexes below 2²⁴).
-    Packed { keys: Vec<AtomicU64>, lo: u64 },
-    /// `(value − lo, index)` otherwise.
-    Wide { pairs: Vec<(u64, u32)>, lo: u64 },
+    /// `(value − min) << 24 | index` (values spanning at most 40 bits, indexes below 2²⁴).
+    Packed { keys: Vec<AtomicU64>, min: i64 },
+    /// `(value, index)` otherwise.
+    Wide { pairs: Vec<(i64, u32)> },
 }
 
 impl SortedValues {
@@ -150,60 +150,59 @@ impl SortedValues {
     pub(super) fn len(&self) -> usize {
         match self {
             SortedValues::Packed { keys, .. } => keys.len(),
-            SortedValues::Wide { pairs, .. } => pairs.len(),
+            SortedValues::Wide { pairs } => pairs.len(),
         }
     }
 
     /// The `j`-th `(value, index)` in value order.
     #[inline]
     pub(super) fn get(&self, j: usize) -> (i64, u32) {
-        let value = |k: u64, lo: u64| (k.wrapping_add(lo) ^ (1 << 63)) as i64;
         match self {
-            SortedValues::Packed { keys, lo } => {
+            SortedValues::Packed { keys, min } => {
                 let k = keys[j].load(Relaxed);
-                (value(k >> 24, *lo), (k & 0xFF_FFFF) as u32)
+                (min + (k >> INDEX_BITS) as i64, (k & ((1 << INDEX_BITS) - 1)) as u32)
             }
-            SortedValues::Wide { pairs, lo } => (value(pairs[j].0, *lo), pairs[j].1),
+            SortedValues::Wide { pairs } => pairs[j],
         }
     }
 }
 
-/// Sorts `(index, value)` pairs by value: an LSD radix sort over the bits in which the
-/// values differ. When they fit, value and index are packed into one `u64` (value above,
-/// index in the low 24 bits; two 11-bit passes sort durations of up to 48 days) and each
-/// pass runs in parallel over chunks (each chunk scatters to the places its counts give
-/// it; the cells are atomics only so that threads may share the array — plain moves).
+/// Sorts `(index, value)` pairs by value. Packed pairs (all but the rarest:
+/// [`Pairs::packed_parts`]) by an LSD radix sort over the bits in which the values differ
+/// (two 11-bit passes sort durations of up to 48 days), each pass in parallel over chunks
+/// (each chunk scatters to the places its counts give it; the cells are atomics only so
+/// that threads may share the array — plain moves); the others by a stable sort.
 pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
-    let key = |v: i64| (v as u64) ^ (1 << 63);
-    let (lo, hi, max_index) = pairs
-        .parts
+    let Some(parts) = pairs.packed_parts() else {
+        let mut a: Vec<(i64, u32)> = pairs.iter().map(|(i, v)| (v, i)).collect();
+        a.sort_by_key(|x| x.0);
+        return SortedValues::Wide { pairs: a };
+    };
+    let (lo, hi) = parts
         .par_iter()
         .flat_map_iter(|part| part.iter())
-        .fold(|| (u64::MAX, 0u64, 0u32), |(lo, hi, mi), &(i, v)| (lo.min(key(v)), hi.max(key(v)), mi.max(i)))
-        .reduce(|| (u64::MAX, 0, 0), |a, b| (a.0.min(b.0), a.1.max(b.1), a.2.max(b.2)));
-    let span = hi.saturating_sub(lo);
-    let value_bits = 64 - span.leading_zeros();
-    if value_bits <= 40 && max_index < (1 << 24) {
-        // Each part packs into its own stretch of the keys.
-        let keys: Vec<AtomicU64> = (0..pairs.len()).into_par_iter().map(|_| AtomicU64::new(0)).collect();
-        let mut stretches = Vec::with_capacity(pairs.parts.len());
-        let mut rest = &keys[..];
-        for part in &pairs.parts {
-            let (mine, more) = rest.split_at(part.len());
-            stretches.push((part, mine));
-            rest = more;
-        }
-        stretches.into_par_iter().for_each(|(part, out)| {
-            for (o, &(i, v)) in out.iter().zip(part.iter()) {
-                o.store(((key(v) - lo) << 24) | i as u64, Relaxed);
-            }
-        });
-        return SortedValues::Packed { keys: parallel_radix_passes(keys, 24, 24 + value_bits), lo };
+        .fold(|| (u64::MAX, 0u64), |(lo, hi), &k| (lo.min(k >> INDEX_BITS), hi.max(k >> INDEX_BITS)))
+        .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if lo > hi {
+        return SortedValues::Wide { pairs: Vec::new() };
     }
-    // Rare (values spanning more than 40 bits, or millions of accumulators): a stable sort.
-    let mut a: Vec<(u64, u32)> = pairs.iter().map(|&(i, v)| (key(v).wrapping_sub(lo), i)).collect();
-    a.sort_by_key(|x| x.0);
-    SortedValues::Wide { pairs: a, lo }
+    let value_bits = 64 - (hi - lo).leading_zeros();
+    // Each part moves into its own stretch of the keys, its values less the least.
+    let keys: Vec<AtomicU64> = (0..pairs.len()).into_par_iter().map(|_| AtomicU64::new(0)).collect();
+    let mut stretches = Vec::with_capacity(parts.len());
+    let mut rest = &keys[..];
+    for part in parts {
+        let (mine, more) = rest.split_at(part.len());
+        stretches.push((part, mine));
+        rest = more;
+    }
+    stretches.into_par_iter().for_each(|(part, out)| {
+        for (o, &k) in out.iter().zip(part.iter()) {
+            o.store(k - (lo << INDEX_BITS), Relaxed);
+        }
+    });
+    let (_, min) = super::pairs::unpack(lo << INDEX_BITS);
+    SortedValues::Packed { keys: parallel_radix_passes(keys, INDEX_BITS, INDEX_BITS + value_bits), min }
 }
 
 /// Stable LSD radix passes of 11 bits over bits `[from, to)`, each pass in parallel: every
@@ -276,7 +275,7 @@ pub(super) fn percentiles_of_touched(
         })
         .collect();
     let mut gathered: Vec<Vec<i64>> = vec![Vec::new(); subjects.len() * n_periods];
-    for &(a, v) in pairs.iter() {
+    for (a, v) in pairs.iter() {
         let (c, slot) = group.cell_slot(a as usize);
         let own = &of_cell[c];
         if own.is_empty() {
@@ -345,7 +344,7 @@ mod tests {
             [5, -3, i64::MAX, 0, i64::MIN, 70_000, 5].iter().enumerate().map(|(i, &v)| (i as u32, v)).collect();
         let sorted = |pairs: &[(u32, i64)]| {
             let mut out = Vec::new();
-            let sorted = sort_by_value(&Pairs { parts: vec![pairs.to_vec()] });
+            let sorted = sort_by_value(&Pairs::from_pairs(pairs.iter().copied()));
             out.extend((0..sorted.len()).map(|j| sorted.get(j)));
             out
         };
@@ -364,7 +363,7 @@ mod tests {
             .collect();
         let mut expected: Vec<(i64, u32)> = pairs.iter().map(|&(i, v)| (v, i)).collect();
         expected.sort_by_key(|&(v, _)| v);
-        assert!(matches!(sort_by_value(&Pairs { parts: vec![pairs.clone()] }), SortedValues::Packed { .. }));
+        assert!(matches!(sort_by_value(&Pairs::from_pairs(pairs.iter().copied())), SortedValues::Packed { .. }));
         assert_eq!(sorted(&pairs), expected);
     }
 

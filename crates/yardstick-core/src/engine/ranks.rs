@@ -195,8 +195,8 @@ pub(super) fn values_at_ranks(sorted: &SortedValues, sets: &Sets, wanted: &[Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::pairs::Pairs;
     use crate::engine::percentile::sort_by_value;
-    use crate::engine::scan::Pairs;
 
     /// Overlapping sets over several blocks and parts, against sorting each set's values.
     #[test]
@@ -262,8 +262,11 @@ mod tests {
             })
             .collect();
         // In uneven parts, as scan states leave them.
-        let parts = vec![pairs[..1].to_vec(), Vec::new(), pairs[1..70_000].to_vec(), pairs[70_000..].to_vec()];
-        let sorted = sort_by_value(&Pairs { parts });
+        let mut scanned = Pairs::default();
+        for part in [&pairs[..1], &[], &pairs[1..70_000], &pairs[70_000..]] {
+            scanned.append(Pairs::from_pairs(part.iter().copied()));
+        }
+        let sorted = sort_by_value(&scanned);
         let got = values_at_ranks(&sorted, &sets, &wanted);
         let expected: Vec<i64> = all.iter().zip(&wanted).flat_map(|(v, w)| w.iter().map(|&r| v[r as usize])).collect();
         assert_eq!(got, expected);

@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use super::cells::Cells;
+use super::pairs::{Pairs, remove_each};
 use super::plan::{AggKind, Group, PlannedMetric, Slots, SourcePlan};
 use super::timeline::{NONE, Timeline};
 use crate::data::NULL;
@@ -71,16 +72,16 @@ impl State {
         }
         for (list, d) in self.values.iter_mut().zip(&delta.values) {
             if sign > 0 {
-                list.parts.extend(d.parts.iter().filter(|p| !p.is_empty()).cloned());
+                list.append(d.clone());
             } else {
-                remove_each(list.parts.iter_mut(), d.iter());
+                list.remove_each(d);
             }
         }
         for (list, d) in self.keys.iter_mut().zip(&delta.keys) {
             if sign > 0 {
                 list.extend_from_slice(d);
             } else {
-                remove_each(std::iter::once(list), d.iter());
+                remove_each(std::iter::once(list), d.iter().copied());
             }
         }
     }
@@ -95,57 +96,12 @@ impl State {
             add_into(a, &b);
         }
         for (a, b) in self.values.iter_mut().zip(other.values) {
-            a.parts.extend(b.parts.into_iter().filter(|p| !p.is_empty()));
+            a.append(b);
         }
         for (a, b) in self.keys.iter_mut().zip(other.keys) {
             a.extend(b);
         }
         self
-    }
-}
-
-/// A metric's `(accumulator index, value)` pairs, in parts: merging the states of a scan
-/// appends their parts instead of copying tens of megabytes of pairs.
-#[derive(Clone, Debug, Default)]
-pub struct Pairs {
-    pub parts: Vec<Vec<(u32, i64)>>,
-}
-
-impl Pairs {
-    pub fn len(&self) -> usize {
-        self.parts.iter().map(Vec::len).sum()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &(u32, i64)> {
-        self.parts.iter().flatten()
-    }
-
-    /// The part new pairs are added to.
-    fn last(&mut self) -> &mut Vec<(u32, i64)> {
-        if self.parts.is_empty() {
-            self.parts.push(Vec::new());
-        }
-        self.parts.last_mut().expect("a part")
-    }
-}
-
-/// Removes one occurrence of each of `remove` from `lists`.
-fn remove_each<'a>(lists: impl Iterator<Item = &'a mut Vec<(u32, i64)>>, remove: impl Iterator<Item = &'a (u32, i64)>) {
-    let mut left: std::collections::HashMap<(u32, i64), usize> = std::collections::HashMap::new();
-    for &x in remove {
-        *left.entry(x).or_default() += 1;
-    }
-    if left.is_empty() {
-        return;
-    }
-    for list in lists {
-        list.retain(|x| match left.get_mut(x) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                false
-            }
-            _ => true,
-        });
     }
 }
 
@@ -257,7 +213,7 @@ pub fn accumulate(
             if metric.group == g {
                 let mask = &masks[metric.population][..];
                 ops.extend(counter_op(metric, ev, mask));
-                add_values(metric, ev, placed, counters, width, state.values[m].last(), &mut state.keys[m], mask);
+                add_values(metric, ev, placed, counters, width, &mut state.values[m], &mut state.keys[m], mask);
             }
         }
         add_counters(&ops, placed, counters, width);
@@ -528,17 +484,18 @@ fn add_values(
     placed: &[(u32, u32)],
     counters: &mut [i64],
     width: usize,
-    values: &mut Vec<(u32, i64)>,
+    values: &mut Pairs,
     keys: &mut Vec<(u32, i64)>,
     mask: &[bool],
 ) {
     let c = &metric.compiled;
     if matches!(metric.agg, AggKind::Percentile { .. } | AggKind::Distinct) && metric.shares_values_with.is_none() {
         let vals = ev.values(c.value.expect("value"));
+        let mut out = values.writer();
         for &(i, a) in placed {
             let v = vals[i as usize];
             if mask[i as usize] && v != NULL {
-                values.push((a, v));
+                out.push(a, v);
             }
         }
     }
