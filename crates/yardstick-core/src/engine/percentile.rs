@@ -169,9 +169,9 @@ impl SortedValues {
 
 /// Sorts `(index, value)` pairs by value. Packed pairs (all but the rarest:
 /// [`Pairs::packed_parts`]) by an LSD radix sort over the bits in which the values differ
-/// (two 11-bit passes sort durations of up to 48 days), each pass in parallel over chunks
-/// (each chunk scatters to the places its counts give it; the cells are atomics only so
-/// that threads may share the array — plain moves); the others by a stable sort.
+/// (two 11-bit passes sort durations of up to 48 days; the first reads the scan's parts
+/// directly; the cells are atomics only so that threads may share the array — plain
+/// moves); the others by a stable sort.
 pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
     let Some(parts) = pairs.packed_parts() else {
         let mut a: Vec<(i64, u32)> = pairs.iter().map(|(i, v)| (v, i)).collect();
@@ -187,67 +187,82 @@ pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
         return SortedValues::Wide { pairs: Vec::new() };
     }
     let value_bits = 64 - (hi - lo).leading_zeros();
-    // Each part moves into its own stretch of the keys, its values less the least.
-    let keys: Vec<AtomicU64> = (0..pairs.len()).into_par_iter().map(|_| AtomicU64::new(0)).collect();
-    let mut stretches = Vec::with_capacity(parts.len());
-    let mut rest = &keys[..];
-    for part in parts {
-        let (mine, more) = rest.split_at(part.len());
-        stretches.push((part, mine));
-        rest = more;
-    }
-    stretches.into_par_iter().for_each(|(part, out)| {
-        for (o, &k) in out.iter().zip(part.iter()) {
-            o.store(k - (lo << INDEX_BITS), Relaxed);
-        }
-    });
     let (_, min) = super::pairs::unpack(lo << INDEX_BITS);
-    SortedValues::Packed { keys: parallel_radix_passes(keys, INDEX_BITS, INDEX_BITS + value_bits), min }
+    SortedValues::Packed { keys: radix_sort(parts, lo << INDEX_BITS, INDEX_BITS, INDEX_BITS + value_bits), min }
 }
 
-/// Stable LSD radix passes of 11 bits over bits `[from, to)`, each pass in parallel: every
-/// chunk counts its digits, the counts give each (chunk, digit) its first place, and the
-/// chunks scatter at once.
-fn parallel_radix_passes(mut a: Vec<AtomicU64>, from: u32, to: u32) -> Vec<AtomicU64> {
-    const BITS: u32 = 11;
-    const DIGITS: usize = 1 << BITS;
-    let n = a.len();
-    let per = n.div_ceil(4 * rayon::current_num_threads()).max(1 << 16);
-    let mut b: Vec<AtomicU64> = (0..n).into_par_iter().map(|_| AtomicU64::new(0)).collect();
-    let mut shift = from;
-    while shift < to {
-        let digit = |x: u64| ((x >> shift) as usize) & (DIGITS - 1);
-        let counts: Vec<Vec<usize>> = a
-            .par_chunks(per)
-            .map(|chunk| {
-                let mut count = vec![0usize; DIGITS];
-                for x in chunk {
-                    count[digit(x.load(Relaxed))] += 1;
-                }
-                count
-            })
-            .collect();
-        let mut places = vec![vec![0usize; DIGITS]; counts.len()];
-        let mut next = 0;
-        for d in 0..DIGITS {
-            for (c, count) in counts.iter().enumerate() {
-                places[c][d] = next;
-                next += count[d];
-            }
+/// Where a radix pass reads: a piece of a packed part (less `base`), or of the array the
+/// pass before wrote.
+enum Piece<'a> {
+    Part(&'a [u64], u64),
+    Sorted(&'a [AtomicU64]),
+}
+
+impl Piece<'_> {
+    #[inline]
+    fn for_each(&self, mut f: impl FnMut(u64)) {
+        match self {
+            Piece::Part(keys, base) => keys.iter().for_each(|&k| f(k - base)),
+            Piece::Sorted(keys) => keys.iter().for_each(|k| f(k.load(Relaxed))),
         }
-        let out = &b;
-        a.par_chunks(per).zip(places).for_each(|(chunk, mut place)| {
-            for x in chunk {
-                let x = x.load(Relaxed);
-                let d = digit(x);
-                out[place[d]].store(x, Relaxed);
-                place[d] += 1;
-            }
-        });
+    }
+}
+
+/// Stable LSD radix sort of the keys of `parts` less `base`, by bits `[from, to)`, 11 bits
+/// a pass (at least one pass: the first moves the keys out of the parts). Each pass runs in
+/// parallel: every piece counts its digits, the counts give each (piece, digit) its first
+/// place, and the pieces scatter at once.
+fn radix_sort(parts: &[Vec<u64>], base: u64, from: u32, to: u32) -> Vec<AtomicU64> {
+    let n: usize = parts.iter().map(Vec::len).sum();
+    let per = n.div_ceil(4 * rayon::current_num_threads()).max(1 << 16);
+    let zeroed = || (0..n).into_par_iter().map(|_| AtomicU64::new(0)).collect::<Vec<AtomicU64>>();
+    let (mut a, mut b) = (zeroed(), zeroed());
+    let mut shift = from;
+    let mut first = true;
+    while first || shift < to {
+        let pieces: Vec<Piece> = if first {
+            parts.iter().flat_map(|p| p.chunks(per)).map(|c| Piece::Part(c, base)).collect()
+        } else {
+            a.chunks(per).map(Piece::Sorted).collect()
+        };
+        radix_pass(&pieces, shift, &b);
+        drop(pieces);
         std::mem::swap(&mut a, &mut b);
-        shift += BITS;
+        shift += RADIX_BITS;
+        first = false;
     }
     a
+}
+
+const RADIX_BITS: u32 = 11;
+
+/// One stable pass by the 11 bits at `shift`, from `pieces` (in order) into `out`.
+fn radix_pass(pieces: &[Piece], shift: u32, out: &[AtomicU64]) {
+    const DIGITS: usize = 1 << RADIX_BITS;
+    let digit = |x: u64| ((x >> shift) as usize) & (DIGITS - 1);
+    let counts: Vec<Vec<usize>> = pieces
+        .par_iter()
+        .map(|piece| {
+            let mut count = vec![0usize; DIGITS];
+            piece.for_each(|x| count[digit(x)] += 1);
+            count
+        })
+        .collect();
+    let mut places = vec![vec![0usize; DIGITS]; counts.len()];
+    let mut next = 0;
+    for d in 0..DIGITS {
+        for (c, count) in counts.iter().enumerate() {
+            places[c][d] = next;
+            next += count[d];
+        }
+    }
+    pieces.par_iter().zip(places).for_each(|(piece, mut place)| {
+        piece.for_each(|x| {
+            let d = digit(x);
+            out[place[d]].store(x, Relaxed);
+            place[d] += 1;
+        })
+    });
 }
 
 /// Percentiles of a few touched (subject, period)s: their values are gathered in one pass
