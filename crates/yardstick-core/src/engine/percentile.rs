@@ -380,6 +380,9 @@ mod tests {
         expected.sort_by_key(|&(v, _)| v);
         assert!(matches!(sort_by_value(&Pairs::from_pairs(pairs.iter().copied())), SortedValues::Packed { .. }));
         assert_eq!(sorted(&pairs), expected);
+        // All values equal: no bit differs, one pass still moves the keys out of the parts.
+        let same: Vec<(u32, i64)> = (0..5u32).map(|i| (4 - i, -7)).collect();
+        assert_eq!(sorted(&same), (0..5u32).map(|i| (-7, 4 - i)).collect::<Vec<_>>());
     }
 
     #[test]
