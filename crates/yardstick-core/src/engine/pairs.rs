@@ -51,8 +51,11 @@ impl Pairs {
     }
 
     pub fn writer(&mut self) -> Writer<'_> {
+        // Each kind on its own: `append` keeps only non-empty parts of the other.
         if self.packed.is_empty() {
             self.packed.push(Vec::new());
+        }
+        if self.wide.is_empty() {
             self.wide.push(Vec::new());
         }
         let (packed, wide) = (self.packed.last_mut().expect("a part"), self.wide.last_mut().expect("a part"));
@@ -139,5 +142,10 @@ mod tests {
         q.remove_each(&Pairs::from_pairs([(7, -1), (1 << 24, 5), (9, 9)]));
         assert_eq!(q.len(), pairs.len() - 2);
         assert!(q.iter().all(|x| x != (7, -1) && x != (1 << 24, 5)));
+        // Writing after taking in another's parts (only packed ones: no wide part yet).
+        let mut r = Pairs::default();
+        r.append(Pairs::from_pairs([(1, 2)]));
+        r.writer().push(3, i64::MAX);
+        assert_eq!(r.iter().collect::<Vec<_>>(), [(1, 2), (3, i64::MAX)]);
     }
 }

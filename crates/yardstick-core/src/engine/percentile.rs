@@ -216,22 +216,20 @@ fn radix_sort(parts: &[Vec<u64>], base: u64, from: u32, to: u32) -> Vec<AtomicU6
     let n: usize = parts.iter().map(Vec::len).sum();
     let per = n.div_ceil(4 * rayon::current_num_threads()).max(1 << 16);
     let zeroed = || (0..n).into_par_iter().map(|_| AtomicU64::new(0)).collect::<Vec<AtomicU64>>();
-    let (mut a, mut b) = (zeroed(), zeroed());
-    let mut shift = from;
-    let mut first = true;
-    while first || shift < to {
-        let pieces: Vec<Piece> = if first {
-            parts.iter().flat_map(|p| p.chunks(per)).map(|c| Piece::Part(c, base)).collect()
-        } else {
-            a.chunks(per).map(Piece::Sorted).collect()
-        };
-        radix_pass(&pieces, shift, &b);
-        drop(pieces);
-        std::mem::swap(&mut a, &mut b);
+    let mut sorted = zeroed();
+    let first: Vec<Piece> = parts.iter().flat_map(|p| p.chunks(per)).map(|c| Piece::Part(c, base)).collect();
+    radix_pass(&first, from, &sorted);
+    // Later passes go back and forth between two arrays (the second made only if needed).
+    let mut spare: Option<Vec<AtomicU64>> = None;
+    let mut shift = from + RADIX_BITS;
+    while shift < to {
+        let out = spare.take().unwrap_or_else(zeroed);
+        let pieces: Vec<Piece> = sorted.chunks(per).map(Piece::Sorted).collect();
+        radix_pass(&pieces, shift, &out);
+        spare = Some(std::mem::replace(&mut sorted, out));
         shift += RADIX_BITS;
-        first = false;
     }
-    a
+    sorted
 }
 
 const RADIX_BITS: u32 = 11;
