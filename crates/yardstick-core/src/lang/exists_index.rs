@@ -374,6 +374,68 @@ mod tests {
     use crate::settings::Settings;
     use crate::testkit::{Rng, dataset};
 
+    /// The index holds every row with a key and a time, grouped by key and ordered by
+    /// (time, row) within a group, whatever the number of threads (ranges of rows) —
+    /// with null keys and times, equal times, and times out of row order.
+    #[test]
+    fn index_groups_rows_by_key_in_time_order() {
+        let settings = Settings::default();
+        let mut rng = Rng(5);
+        let mut tickets = String::from("ticket_id,created_at,customer_id,agent_id,first_response_at\n");
+        let mut people = String::from("person_id,name,role,team_id\n");
+        for p in 0..300 {
+            people.push_str(&format!("P{p},坐席{p},agent,A\n"));
+        }
+        for i in 0..5000 {
+            let agent = match rng.below(20) {
+                0 => String::new(),
+                _ => format!("P{}", rng.below(300)),
+            };
+            let response = match rng.below(8) {
+                0 => String::new(),
+                _ => format!("2025-03-{:02}T{:02}:00:00+08:00", 1 + rng.below(28), rng.below(24)),
+            };
+            tickets.push_str(&format!("T{i},2025-03-01T00:00:00+08:00,C1,{agent},{response}\n"));
+        }
+        let teams = "team_id,name,parent_team_id\nA,热线组,\n";
+        let data = dataset(&[("teams", teams), ("people", &people), ("tickets", &tickets)], &settings);
+        let table = data.table(Source::Tickets);
+        let def = Source::Tickets.def();
+        let (key, time) =
+            (def.field_index("agent_id").unwrap() as u16, def.field_index("first_response_at").unwrap() as u16);
+        let mut expected: Vec<Vec<(i64, u32)>> = Vec::new();
+        for row in 0..table.len() {
+            let (k, t) = (table.int(key as usize, row), table.int(time as usize, row));
+            if k != NULL && t != NULL {
+                if expected.len() <= k as usize {
+                    expected.resize(k as usize + 1, Vec::new());
+                }
+                expected[k as usize].push((t, row as u32));
+            }
+        }
+        for group in &mut expected {
+            group.sort_unstable();
+        }
+        assert!(expected.iter().any(|g| g.len() > 2 && g.windows(2).any(|w| w[0].1 > w[1].1)), "out of row order");
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let idx = pool.install(|| ExistsIndex::build(table, key, Some(time)));
+            assert_eq!(idx.offsets.len(), expected.len() + 1, "{threads} threads");
+            for (k, want) in expected.iter().enumerate() {
+                let got: Vec<(i64, u32)> = idx.group(k as i64).map(|i| (idx.times[i], idx.rows[i])).collect();
+                assert_eq!(&got, want, "key {k}, {threads} threads");
+            }
+            let untimed = pool.install(|| ExistsIndex::build(table, key, None));
+            for (k, want) in expected.iter().enumerate() {
+                let rows: Vec<u32> = untimed.group(k as i64).map(|i| untimed.rows[i]).collect();
+                let mut all: Vec<u32> =
+                    (0..table.len() as u32).filter(|&r| table.int(key as usize, r as usize) == k as i64).collect();
+                all.sort_unstable();
+                assert_eq!(rows, all, "key {k} without a time, {threads} threads ({} with one)", want.len());
+            }
+        }
+    }
+
     /// The answers of a same-table `exists` worked out group by group equal those of
     /// probing every row on its own, with null keys (agent), null window times (rows the index
     /// leaves out, answered apart), equal times and records on the window's edges.
