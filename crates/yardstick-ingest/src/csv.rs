@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use memchr::memchr_iter;
 
-use crate::tokenize::Records;
+use crate::tokenize::{Records, unescape};
 use rayon::prelude::*;
 use yardstick_core::data::{BatchBuilder, Dataset, RowBatch, Tables, map_header};
 use yardstick_core::diag::Diagnostic;
@@ -173,7 +173,9 @@ fn parse_chunk(
     let mut rows = 0;
     // A group of rows waiting to be parsed: their cells, one row after another, and lines.
     let mut group = Group { cells: Vec::with_capacity(GROUP_ROWS * width), lines: Vec::new(), diags: Vec::new() };
-    while let Some(record) = records.next_record() {
+    loop {
+        let first = group.cells.len();
+        let Some(record) = records.next_record(&mut group.cells) else { break };
         rows += 1;
         let line = match record {
             Ok(line) => line,
@@ -183,23 +185,28 @@ fn parse_chunk(
                 continue;
             }
         };
-        let n = records.n_fields();
+        let n = group.cells.len() - first;
         if n != width {
+            group.cells.truncate(first);
             let d =
                 Diagnostic::error(file, line, n.min(width) + 1, format!("the row has {n} fields, the header {width}"))
                     .fix("check for a missing or extra comma, or an unquoted comma inside a value");
             group.diags.push((line, d));
             continue;
         }
-        if records.text_cells_into(&mut group.cells) {
+        if records.escaped().is_empty() {
             group.lines.push(line as u32);
             if group.lines.len() == GROUP_ROWS {
                 group.flush(file, builder, diags, lines);
             }
         } else {
-            // A cell with doubled quotes lives only until the next record: parse the row now.
+            // A cell with doubled quotes needs its own text: parse the row on its own.
+            let mut own: Vec<String> = group.cells.drain(first..).map(String::from).collect();
+            for &k in records.escaped() {
+                own[k] = unescape(&own[k]);
+            }
             group.flush(file, builder, diags, lines);
-            let cells: Vec<&str> = (0..n).map(|k| records.cell(k)).collect();
+            let cells: Vec<&str> = own.iter().map(String::as_str).collect();
             group.lines.push(line as u32);
             group.parse_one(file, builder, diags, lines, &cells);
         }
@@ -258,8 +265,15 @@ impl<'t> Group<'t> {
 /// Parses the header line; returns the column names and the byte offset of the body.
 pub(crate) fn read_header(text: &str) -> (Vec<String>, usize) {
     let mut records = Records::new(text, 1);
-    match records.next_record() {
-        Some(Ok(_)) => ((0..records.n_fields()).map(|k| records.cell(k).to_string()).collect(), records.offset()),
+    let mut cells = Vec::new();
+    match records.next_record(&mut cells) {
+        Some(Ok(_)) => {
+            let mut names: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+            for &k in records.escaped() {
+                names[k] = unescape(&names[k]);
+            }
+            (names, records.offset())
+        }
         _ => (Vec::new(), text.len()),
     }
 }

@@ -1,14 +1,8 @@
 //! A zero-copy CSV tokenizer over text already known to be UTF-8 (RFC 4180: `,` separates,
 //! `"` quotes, `""` is a quote inside quotes, records end with `\n` or `\r\n`; blank lines
-//! are skipped). Unquoted and simply quoted fields are slices of the input; only fields
-//! with doubled quotes are copied.
-
-/// One field: a range of the input, or an unescaped copy in the record's scratch space.
-#[derive(Clone, Copy, Debug)]
-enum Field {
-    Slice(usize, usize),
-    Scratch(usize, usize),
-}
+//! are skipped). Every field is a slice of the input, put straight where the caller
+//! gathers its rows; a quoted field is the slice between its quotes, and one with doubled
+//! quotes is flagged (see [`Records::escaped`]) for the caller to [`unescape`].
 
 /// The position of the next `,`, `\n` or `\r` at or after `i` (or the end), eight bytes
 /// at a time (SWAR: a byte equal to `c` makes `x = w ^ c…c` have a zero byte, which
@@ -38,8 +32,8 @@ pub struct Records<'t> {
     at: usize,
     /// 1-based line of `at`.
     line: usize,
-    fields: Vec<Field>,
-    scratch: String,
+    /// Fields of the last record (0-based) whose slices still have their quotes doubled.
+    escaped: Vec<usize>,
 }
 
 /// A problem with the CSV structure itself (not a field's value).
@@ -50,14 +44,19 @@ pub struct TokenError {
     pub message: &'static str,
 }
 
+/// A field's text with its doubled quotes made single.
+pub fn unescape(field: &str) -> String {
+    field.replace("\"\"", "\"")
+}
+
 impl<'t> Records<'t> {
     pub fn new(text: &'t str, first_line: usize) -> Records<'t> {
-        Records { text, at: 0, line: first_line, fields: Vec::with_capacity(32), scratch: String::new() }
+        Records { text, at: 0, line: first_line, escaped: Vec::new() }
     }
 
-    /// Reads the next record and returns its line; `None` at the end. Its fields are then
-    /// [`Records::n_fields`] and [`Records::cell`].
-    pub fn next_record(&mut self) -> Option<Result<usize, TokenError>> {
+    /// Reads the next record, pushes its fields onto `out` and returns its line; `None` at
+    /// the end. On an error nothing of the record stays in `out`.
+    pub fn next_record(&mut self, out: &mut Vec<&'t str>) -> Option<Result<usize, TokenError>> {
         let b = self.text.as_bytes();
         let n = b.len();
         // Skip blank lines.
@@ -71,8 +70,8 @@ impl<'t> Records<'t> {
             return None;
         }
         let record_line = self.line;
-        self.fields.clear();
-        self.scratch.clear();
+        let first = out.len();
+        self.escaped.clear();
         let mut i = self.at;
         loop {
             if i < n && b[i] == b'"' {
@@ -83,9 +82,11 @@ impl<'t> Records<'t> {
                     match memchr::memchr(b'"', &b[j..]) {
                         None => {
                             self.at = n;
+                            let column = out.len() - first + 1;
+                            out.truncate(first);
                             return Some(Err(TokenError {
                                 line: record_line,
-                                column: self.fields.len() + 1,
+                                column,
                                 message: "a quoted value is never closed: add the closing \"",
                             }));
                         }
@@ -102,25 +103,24 @@ impl<'t> Records<'t> {
                 };
                 self.line += memchr::memchr_iter(b'\n', &b[start..end]).count();
                 if escaped {
-                    let s0 = self.scratch.len();
-                    self.scratch.push_str(&self.text[start..end].replace("\"\"", "\""));
-                    self.fields.push(Field::Scratch(s0, self.scratch.len()));
-                } else {
-                    self.fields.push(Field::Slice(start, end));
+                    self.escaped.push(out.len() - first);
                 }
+                out.push(&self.text[start..end]);
                 i = end + 1;
                 if i < n && !matches!(b[i], b',' | b'\n' | b'\r') {
                     self.skip_record(i);
+                    let column = out.len() - first;
+                    out.truncate(first);
                     return Some(Err(TokenError {
                         line: record_line,
-                        column: self.fields.len(),
+                        column,
                         message: "text after a closing quote: quote the whole value",
                     }));
                 }
             } else {
                 let start = i;
                 i = find_delimiter(b, i);
-                self.fields.push(Field::Slice(start, i));
+                out.push(&self.text[start..i]);
             }
             if i >= n {
                 self.at = n;
@@ -152,32 +152,10 @@ impl<'t> Records<'t> {
         self.at
     }
 
-    pub fn n_fields(&self) -> usize {
-        self.fields.len()
-    }
-
-    pub fn cell(&self, k: usize) -> &str {
-        match self.fields[k] {
-            Field::Slice(a, z) => &self.text[a..z],
-            Field::Scratch(a, z) => &self.scratch[a..z],
-        }
-    }
-
-    /// Appends the cells of the record to `out` as slices of the text; false (and nothing
-    /// appended) when a cell was unescaped into scratch space, which lasts only until the
-    /// next record (then use [`Records::cell`]).
-    #[inline]
-    pub fn text_cells_into(&self, out: &mut Vec<&'t str>) -> bool {
-        if !self.scratch.is_empty() {
-            return false;
-        }
-        out.reserve(self.fields.len());
-        for f in &self.fields {
-            if let Field::Slice(a, z) = *f {
-                out.push(&self.text[a..z]);
-            }
-        }
-        true
+    /// The fields of the last record (0-based) that had doubled quotes: their slices still
+    /// have them doubled ([`unescape`]).
+    pub fn escaped(&self) -> &[usize] {
+        &self.escaped
     }
 
     /// Skips to the start of the next line (after a malformed record).
@@ -200,9 +178,15 @@ mod tests {
     fn all(text: &str) -> Vec<(usize, Vec<String>)> {
         let mut r = Records::new(text, 1);
         let mut out = Vec::new();
-        while let Some(x) = r.next_record() {
+        let mut cells = Vec::new();
+        while let Some(x) = r.next_record(&mut cells) {
             let line = x.unwrap();
-            out.push((line, (0..r.n_fields()).map(|k| r.cell(k).to_string()).collect()));
+            let mut row: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+            for &k in r.escaped() {
+                row[k] = unescape(&row[k]);
+            }
+            out.push((line, row));
+            cells.clear();
         }
         out
     }
@@ -236,13 +220,17 @@ mod tests {
 
     #[test]
     fn malformed_quotes_are_errors_with_positions() {
+        let mut out = vec!["before"];
         let mut r = Records::new("a,\"open\nmore\n", 7);
         assert_eq!(
-            r.next_record().unwrap().unwrap_err(),
+            r.next_record(&mut out).unwrap().unwrap_err(),
             TokenError { line: 7, column: 2, message: "a quoted value is never closed: add the closing \"" }
         );
+        assert_eq!(out, ["before"], "nothing of a bad record is kept");
         let mut r = Records::new("a,\"x\"y,z\nok\n", 1);
-        assert!(r.next_record().unwrap().is_err());
-        assert_eq!(r.next_record().unwrap().unwrap(), 2);
+        assert!(r.next_record(&mut out).unwrap().is_err());
+        assert_eq!(out, ["before"], "nothing of a bad record is kept");
+        assert_eq!(r.next_record(&mut out).unwrap().unwrap(), 2);
+        assert_eq!(out, ["before", "ok"]);
     }
 }
