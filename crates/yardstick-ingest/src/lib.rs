@@ -9,7 +9,7 @@ mod tokenize;
 use std::path::{Path, PathBuf};
 
 pub use csv::{FileImport, FileReport, ImportOptions, decode};
-pub use stream::{import_csv, import_reader};
+pub use stream::{Blocks, import_csv, import_reader, import_reader_into};
 use yardstick_core::data::Dataset;
 use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
@@ -48,6 +48,7 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
     let mut data = Dataset::new();
     let mut reports = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut blocks = Blocks::default();
     for source in Source::ALL {
         let name = format!("{}.csv", source.name());
         let path = dir.join(&name);
@@ -62,7 +63,7 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
         } else {
             let mut file = std::fs::File::open(&path).map_err(io)?;
             let size = file.metadata().map_err(io)?.len();
-            import_reader(&mut data, &at, &mut file, Some(size), &mut diagnostics).map_err(io)?
+            import_reader_into(&mut data, &at, &mut file, Some(size), &mut diagnostics, &mut blocks).map_err(io)?
         };
         reports.push(report);
     }

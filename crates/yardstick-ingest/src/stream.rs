@@ -44,7 +44,28 @@ pub fn import_reader<R: Read + Send>(
     size_hint: Option<u64>,
     diags: &mut Vec<Diagnostic>,
 ) -> std::io::Result<FileReport> {
-    import_blocks(data, at, reader, size_hint, diags, (BLOCK_BYTES, CHUNK_BYTES))
+    import_reader_into(data, at, reader, size_hint, diags, &mut Blocks::default())
+}
+
+/// The two block buffers of an import (the one parsed and the one read meanwhile), kept
+/// from one file to the next: 32 MiB each, which fresh for every file had to be paged in
+/// and zeroed again.
+#[derive(Default)]
+pub struct Blocks {
+    cur: Vec<u8>,
+    next: Vec<u8>,
+}
+
+/// [`import_reader`] with buffers kept from an earlier import.
+pub fn import_reader_into<R: Read + Send>(
+    data: &mut Dataset,
+    at: &FileImport,
+    reader: &mut R,
+    size_hint: Option<u64>,
+    diags: &mut Vec<Diagnostic>,
+    blocks: &mut Blocks,
+) -> std::io::Result<FileReport> {
+    import_blocks(data, at, reader, size_hint, diags, (BLOCK_BYTES, CHUNK_BYTES), blocks)
 }
 
 /// Reads up to `more` bytes onto the end of `buf`; true when the input has ended.
@@ -62,14 +83,17 @@ pub(crate) fn import_blocks<R: Read + Send>(
     size_hint: Option<u64>,
     diags: &mut Vec<Diagnostic>,
     (block_bytes, chunk_bytes): (usize, usize),
+    blocks: &mut Blocks,
 ) -> std::io::Result<FileReport> {
     let started = std::time::Instant::now();
     let file = at.file;
     let mut report = FileReport { file: file.to_string(), ..FileReport::default() };
-    let mut cur: Vec<u8> = Vec::new();
+    let Blocks { cur, next } = blocks;
+    cur.clear();
+    next.clear();
     let mut eof = false;
     while !eof && cur.len() < 3 {
-        eof = fill(reader, &mut cur, block_bytes)?;
+        eof = fill(reader, cur, block_bytes)?;
     }
     let mut start = if cur.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let header_end = loop {
@@ -79,7 +103,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
         if eof {
             break cur.len();
         }
-        eof = fill(reader, &mut cur, block_bytes)?;
+        eof = fill(reader, cur, block_bytes)?;
     };
     let header_bytes = &cur[start..header_end];
     let (header_text, mut encoding) = match decode(file, header_bytes) {
@@ -97,7 +121,6 @@ pub(crate) fn import_blocks<R: Read + Send>(
     let mut body_bytes = 0usize;
     let (tables, mut importer) = data.split_for_import(at.source);
     let mut reserved = size_hint.is_none();
-    let mut next: Vec<u8> = Vec::new();
     let mut pending: Vec<ChunkResult> = Vec::new();
     // Appends parsed chunks; after the first block, reserves the rows the file will have.
     let mut append =
@@ -121,7 +144,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
             if let Some(s) = split(&cur[start..], line, chunk_bytes, eof) {
                 break s;
             }
-            eof = fill(reader, &mut cur, block_bytes)?;
+            eof = fill(reader, cur, block_bytes)?;
         };
         let raw = &cur[start..start + block.end];
         let (decoded, parts) = if encoding == Encoding::Gb18030 {
@@ -147,7 +170,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
         let (read, mut results) = rayon::join(
             || {
                 append(std::mem::take(&mut pending), done, &mut report, diags);
-                if eof { Ok(true) } else { fill(reader, &mut next, block_bytes) }
+                if eof { Ok(true) } else { fill(reader, next, block_bytes) }
             },
             || parse_parts(tables, at, &header, body, &parts, want_ascii),
         );
@@ -174,7 +197,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
         if eof {
             break;
         }
-        std::mem::swap(&mut cur, &mut next);
+        std::mem::swap(cur, next);
         (start, eof) = (0, next_eof);
     }
     append(pending, body_bytes, &mut report, diags);

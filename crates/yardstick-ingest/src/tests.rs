@@ -191,7 +191,8 @@ fn overlapping_memberships_are_rejected() {
 }
 
 /// Imports `text` read in blocks of `block` bytes and chunks of `chunk` bytes; returns the
-/// table's rows, the diagnostics and the report.
+/// table's rows, the diagnostics and the report. The block buffers come from importing
+/// another file first, as they do from file to file in a folder: nothing of it may show.
 fn import_in_blocks(
     text: &[u8],
     block: usize,
@@ -201,8 +202,14 @@ fn import_in_blocks(
     let mut diags = Vec::new();
     let options = ImportOptions::default();
     let at = FileImport { source: Source::Tickets, file: "tickets.csv", settings: &settings, options: &options };
+    let mut blocks = crate::Blocks::default();
+    let other = "ticket_id,created_at,customer_id,category\nX1,2025-01-01,C9,leftover\nX2,2025-01-01,C9,\"left\nover";
+    let (mut other_data, _) = org();
+    import_blocks(&mut other_data, &at, &mut other.as_bytes(), None, &mut Vec::new(), (block, chunk), &mut blocks)
+        .unwrap();
     let report =
-        import_blocks(&mut data, &at, &mut &text[..], Some(text.len() as u64), &mut diags, (block, chunk)).unwrap();
+        import_blocks(&mut data, &at, &mut &text[..], Some(text.len() as u64), &mut diags, (block, chunk), &mut blocks)
+            .unwrap();
     let t = data.table(Source::Tickets);
     let rows = (0..t.len()).map(|r| t.row_cells(r)).collect();
     (rows, diags.iter().map(|d| d.to_string()).collect(), report)
