@@ -5,20 +5,26 @@
 //! quotes is flagged (see [`Records::escaped`]) for the caller to [`unescape`].
 
 /// The position of the next `,`, `\n` or `\r` at or after `i` (or the end), eight bytes
-/// at a time (SWAR: a byte equal to `c` makes `x = w ^ c…c` have a zero byte, which
-/// `(x − 0x01…01) & !x & 0x80…80` flags; the lowest flag is exact).
+/// at a time (SWAR). All three are below `-` (0x2D), and one subtraction flags the bytes
+/// below it: `(w − 0x2D…2D) & !w & 0x80…80`. The lowest flag is exact (flags above it can
+/// be false, never missing); a flagged byte that is not a delimiter — the `+` of a time
+/// zone offset, a space — is stepped over and the search goes on after it.
 #[inline]
 fn find_delimiter(b: &[u8], mut i: usize) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     while i + 8 <= b.len() {
         let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
-        let m = zero(w ^ (LO * b',' as u64)) | zero(w ^ (LO * b'\n' as u64)) | zero(w ^ (LO * b'\r' as u64));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
+        let m = w.wrapping_sub(LO * 0x2D) & !w & HI;
+        if m == 0 {
+            i += 8;
+            continue;
         }
-        i += 8;
+        let at = i + (m.trailing_zeros() / 8) as usize;
+        if matches!(b[at], b',' | b'\n' | b'\r') {
+            return at;
+        }
+        i = at + 1;
     }
     while i < b.len() && !matches!(b[i], b',' | b'\n' | b'\r') {
         i += 1;
@@ -210,7 +216,7 @@ mod tests {
 
     #[test]
     fn the_word_at_a_time_scan_finds_every_delimiter() {
-        let text = "abcdefghij,klm\nnopqrstuvwxyz0123456789\r\nxyz";
+        let text = "abcdefghij,klm\nnopqrstuvwxyz0123456789\r\nxyz+08:00 a-b,-,+-,\u{1}\"#()*.-/\r+-\n,x 中文,末";
         let b = text.as_bytes();
         for start in 0..b.len() {
             let slow = (start..b.len()).find(|&i| matches!(b[i], b',' | b'\n' | b'\r')).unwrap_or(b.len());
