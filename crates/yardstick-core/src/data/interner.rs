@@ -374,6 +374,14 @@ mod tests {
             (digits > 0 && digits <= 18 && start <= 24).then(|| (&key[..start], &key[start..], value))
         }
         let mut keys = vec![String::new(), "T".into(), "工单".into(), "T1x".into(), format!("{}1", "P".repeat(25))];
+        // Bytes just outside the digits (`/` 0x2F, `:`–`?` 0x3A–0x3F) at every place of a long id.
+        for bad in ['/', ':', ';', '?', 'p', 'y'] {
+            for at in 0..20 {
+                let mut id: Vec<char> = "12345678901234567890".chars().collect();
+                id[at] = bad;
+                keys.push(id.into_iter().collect());
+            }
+        }
         for n in 1..=20 {
             let number: String = (0..n).map(|k| char::from(b'0' + ((k * 7 + 3) % 10) as u8)).collect();
             keys.extend([number.clone(), format!("C{number}"), format!("工单{number}"), "9".repeat(n)]);
