@@ -217,6 +217,14 @@ mod tests {
         {
             assert_eq!(trim(t), t.trim(), "{t:?}");
         }
+        // Every white space character, and characters that share their first byte, at
+        // either end of Chinese text.
+        let spaces = "\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\t\n\u{b}\u{c}\r ";
+        for c in spaces.chars().chain("©\u{1681}—\u{3001}、中\u{1}".chars()) {
+            for t in [format!("{c}冰箱"), format!("冰箱{c}"), format!("{c}"), format!("{c}a{c}")] {
+                assert_eq!(trim(&t), t.trim(), "{t:?}");
+            }
+        }
     }
 
     #[test]
