@@ -275,3 +275,25 @@ fn the_encoding_is_decided_as_blocks_arrive() {
         assert_eq!(rows.len(), kept, "blocks of {block}");
     }
 }
+
+/// Quotes and newlines counted 32 bytes at a time equal a plain count, for lengths on
+/// both sides of the 255-round blocks and with every byte a quote or a newline.
+#[test]
+fn quotes_and_newlines_are_counted_exactly() {
+    let mut state = 7u64;
+    let mut bytes = Vec::new();
+    for _ in 0..40_000 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        bytes.push(match state >> 61 {
+            0 => b'"',
+            1 => b'\n',
+            _ => (state >> 33) as u8,
+        });
+    }
+    let plain = |b: &[u8]| (b.iter().filter(|&&c| c == b'"').count(), b.iter().filter(|&&c| c == b'\n').count());
+    for len in [0, 1, 31, 32, 33, 8159, 8160, 8161, 16320, 16321, 40_000] {
+        assert_eq!(crate::csv::quotes_and_newlines(&bytes[..len]), plain(&bytes[..len]), "{len} bytes");
+    }
+    let all = vec![b'"'; 20_000];
+    assert_eq!(crate::csv::quotes_and_newlines(&all), (20_000, 0));
+}
