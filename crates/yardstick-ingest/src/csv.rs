@@ -191,13 +191,17 @@ fn parse_chunk(
     header: &[String],
     builder: &mut BatchBuilder,
     diags: &mut Vec<Diagnostic>,
-    lines: &mut Vec<u32>,
+    lines: Option<&mut Vec<u32>>,
 ) -> usize {
     let mut records = Records::new(text, first_line);
+    let keep_lines = lines.is_some();
+    let mut no_lines = Vec::new();
+    let lines = lines.unwrap_or(&mut no_lines);
     let width = header.len();
     let mut rows = 0;
     // A group of rows waiting to be parsed: their cells, one row after another, and lines.
-    let mut group = Group { cells: Vec::with_capacity(GROUP_ROWS * width), lines: Vec::new(), diags: Vec::new() };
+    let mut group =
+        Group { cells: Vec::with_capacity(GROUP_ROWS * width), lines: Vec::new(), diags: Vec::new(), keep_lines };
     loop {
         let first = group.cells.len();
         let Some(record) = records.next_record(&mut group.cells) else { break };
@@ -246,6 +250,8 @@ struct Group<'t> {
     cells: Vec<&'t str>,
     lines: Vec<u32>,
     diags: Vec<(usize, Diagnostic)>,
+    /// Whether the lines of accepted rows are wanted (only memberships use them).
+    keep_lines: bool,
 }
 
 impl<'t> Group<'t> {
@@ -278,7 +284,8 @@ impl<'t> Group<'t> {
                         self.diags.push((line as usize, d));
                     }
                 }
-                _ => lines.push(line),
+                _ if self.keep_lines => lines.push(line),
+                _ => {}
             }
         }
         self.diags.sort_by_key(|(line, _)| *line);
@@ -333,7 +340,7 @@ pub fn parse_csv(data: &Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec<
 /// What parsing one chunk gave.
 pub(crate) struct ChunkResult {
     pub(crate) batch: RowBatch,
-    /// The line of each row of `batch`.
+    /// The line of each row of `batch`, when asked for (empty otherwise).
     pub(crate) lines: Vec<u32>,
     pub(crate) diags: Vec<Diagnostic>,
     /// Data rows seen, accepted or not.
@@ -352,7 +359,9 @@ pub(crate) struct Header {
 }
 
 /// Parses chunks of UTF-8 `body` in parallel, in file order. A chunk that is not UTF-8 is
-/// not parsed: its result says where the first bad byte is.
+/// not parsed: its result says where the first bad byte is. `keep_lines`: note the line
+/// of every accepted row (memberships report overlaps by line; other tables never use
+/// them, and at 10 M rows they were 40 MB).
 pub(crate) fn parse_parts(
     data: Tables,
     at: &FileImport,
@@ -360,6 +369,7 @@ pub(crate) fn parse_parts(
     body: &[u8],
     parts: &[(usize, usize, usize)],
     want_ascii: bool,
+    keep_lines: bool,
 ) -> Vec<ChunkResult> {
     let (source, file, settings) = (at.source, at.file, at.settings);
     parts
@@ -381,7 +391,15 @@ pub(crate) fn parse_parts(
             // upper bound; a generous guess costs only address space).
             builder.reserve((end - start) / (8 * header.names.len().max(1)) + 16);
             let (mut diags, mut lines) = (Vec::new(), Vec::new());
-            let rows = parse_chunk(text, line, file, &header.names, &mut builder, &mut diags, &mut lines);
+            let rows = parse_chunk(
+                text,
+                line,
+                file,
+                &header.names,
+                &mut builder,
+                &mut diags,
+                keep_lines.then_some(&mut lines),
+            );
             let ascii = want_ascii && bytes.is_ascii();
             ChunkResult { batch: builder.finish(), lines, diags, rows, ascii, not_utf8: None }
         })
@@ -423,7 +441,7 @@ pub(crate) fn parse_csv_in_chunks(
     let body = &text.as_bytes()[body_start..];
     let parts = split(body, 1 + header_lines, chunk_bytes, true).expect("a complete text splits").parts;
     let mut batches = Vec::new();
-    for mut r in parse_parts(data.tables(), at, &header, body, &parts, false) {
+    for mut r in parse_parts(data.tables(), at, &header, body, &parts, false, true) {
         report.rows_read += r.rows;
         report.rows_loaded += r.batch.len;
         diags.append(&mut r.diags);

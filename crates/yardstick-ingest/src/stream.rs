@@ -172,7 +172,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
                 append(std::mem::take(&mut pending), done, &mut report, diags);
                 if eof { Ok(true) } else { fill(reader, next, block_bytes) }
             },
-            || parse_parts(tables, at, &header, body, &parts, want_ascii),
+            || parse_parts(tables, at, &header, body, &parts, want_ascii, false),
         );
         let next_eof = read?;
         if let Some(bad) = results.iter().find_map(|r| r.not_utf8) {
@@ -181,7 +181,7 @@ pub(crate) fn import_blocks<R: Read + Send>(
                 Some(text) => {
                     encoding = Encoding::Gb18030;
                     let parts = split(text.as_bytes(), line, chunk_bytes, true).expect("complete").parts;
-                    results = parse_parts(tables, at, &header, text.as_bytes(), &parts, false);
+                    results = parse_parts(tables, at, &header, text.as_bytes(), &parts, false, false);
                 }
                 None => {
                     diags.push(not_text(file, bad));
