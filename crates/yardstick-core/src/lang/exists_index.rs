@@ -18,8 +18,8 @@ impl ExistsIndex {
     /// Groups the rows of `table` by `key_field`, each group by `time_field`. Rows with a
     /// null key, or a null time when there is a time field, can never match.
     ///
-    /// Keys are spread over up to 256 buckets by their high bits first, straight into the
-    /// index's own arrays: a counting pass gives every (bucket, chunk of rows) its place,
+    /// Keys are spread over buckets by their high bits first (256, or more of 2¹⁶ keys each
+    /// when there are more than 2²⁴ keys), straight into the index's own arrays: a counting pass gives every (bucket, chunk of rows) its place,
     /// and the chunks, in parallel, write their rows there in row order (sequential writes,
     /// a few hundred streams per chunk). Then each bucket — a key range small enough for
     /// the cache — is counting-sorted by key in place and each group sorted by time,
@@ -42,7 +42,8 @@ impl ExistsIndex {
             .max()
             .unwrap_or(0);
         let bits = usize::BITS - n_keys.leading_zeros();
-        let shift = bits.saturating_sub(8);
+        // At least 256 buckets, each of at most 2¹⁶ keys (a key within its bucket is a u16).
+        let shift = bits.saturating_sub(8).min(16);
         let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
         let counts: Vec<Vec<usize>> = (0..n_chunks)
             .into_par_iter()
@@ -57,9 +58,9 @@ impl ExistsIndex {
         let mut rows = vec![0u32; total];
         let mut times = vec![0i64; total];
         // Each row's key within its bucket, until the buckets are sorted.
-        let mut locals = vec![0u32; total];
+        let mut locals = vec![0u16; total];
         // The place of every (chunk, bucket): bucket-major, chunks in row order within.
-        let mut places: Vec<Vec<(&mut [u32], &mut [i64], &mut [u32])>> =
+        let mut places: Vec<Vec<(&mut [u32], &mut [i64], &mut [u16])>> =
             (0..n_chunks).map(|_| Vec::with_capacity(n_buckets)).collect();
         let (mut r, mut t, mut l) = (&mut rows[..], &mut times[..], &mut locals[..]);
         for b in 0..n_buckets {
@@ -80,7 +81,7 @@ impl ExistsIndex {
                 let (rows, times, locals) = &mut place[b];
                 let at = fill[b];
                 fill[b] += 1;
-                (rows[at], times[at], locals[at]) = (row as u32, time, (k & local_mask) as u32);
+                (rows[at], times[at], locals[at]) = (row as u32, time, (k & local_mask) as u16);
             });
         });
         // Each bucket's part of the index, sorted in place.
@@ -410,6 +411,7 @@ mod tests {
     /// with null keys and times, equal times, and times out of row order.
     #[test]
     fn index_groups_rows_by_key_in_time_order() {
+        use std::collections::BTreeMap;
         let settings = Settings::default();
         let mut rng = Rng(5);
         let mut tickets = String::from("ticket_id,created_at,customer_id,agent_id,first_response_at\n");
@@ -426,43 +428,53 @@ mod tests {
                 0 => String::new(),
                 _ => format!("2025-03-{:02}T{:02}:00:00+08:00", 1 + rng.below(28), rng.below(24)),
             };
-            tickets.push_str(&format!("T{i},2025-03-01T00:00:00+08:00,C1,{agent},{response}\n"));
+            // Customers of the usual shape (numbers up to 140 000: keys within a bucket
+            // above 2¹⁶ if buckets were wider), and a few that are not (coded from 2²⁴ on:
+            // more than 256 buckets of 2¹⁶ keys).
+            let customer = match rng.below(40) {
+                0 => format!("散客{}", rng.below(7)),
+                _ => format!("C{}", rng.below(200) * 701),
+            };
+            tickets.push_str(&format!("T{i},2025-03-01T00:00:00+08:00,{customer},{agent},{response}\n"));
         }
         let teams = "team_id,name,parent_team_id\nA,热线组,\n";
         let data = dataset(&[("teams", teams), ("people", &people), ("tickets", &tickets)], &settings);
         let table = data.table(Source::Tickets);
         let def = Source::Tickets.def();
-        let (key, time) =
-            (def.field_index("agent_id").unwrap() as u16, def.field_index("first_response_at").unwrap() as u16);
-        let mut expected: Vec<Vec<(i64, u32)>> = Vec::new();
-        for row in 0..table.len() {
-            let (k, t) = (table.int(key as usize, row), table.int(time as usize, row));
-            if k != NULL && t != NULL {
-                if expected.len() <= k as usize {
-                    expected.resize(k as usize + 1, Vec::new());
+        let field = |name: &str| def.field_index(name).unwrap() as u16;
+        let time = field("first_response_at");
+        for key in [field("agent_id"), field("customer_id")] {
+            let mut timed: BTreeMap<i64, Vec<(i64, u32)>> = BTreeMap::new();
+            let mut untimed: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+            for row in 0..table.len() {
+                let (k, t) = (table.int(key as usize, row), table.int(time as usize, row));
+                if k != NULL {
+                    untimed.entry(k).or_default().push(row as u32);
+                    if t != NULL {
+                        timed.entry(k).or_default().push((t, row as u32));
+                    }
                 }
-                expected[k as usize].push((t, row as u32));
             }
-        }
-        for group in &mut expected {
-            group.sort_unstable();
-        }
-        assert!(expected.iter().any(|g| g.len() > 2 && g.windows(2).any(|w| w[0].1 > w[1].1)), "out of row order");
-        for threads in [1, 2, 3, 8] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let idx = pool.install(|| ExistsIndex::build(table, key, Some(time)));
-            assert_eq!(idx.offsets.len(), expected.len() + 1, "{threads} threads");
-            for (k, want) in expected.iter().enumerate() {
-                let got: Vec<(i64, u32)> = idx.group(k as i64).map(|i| (idx.times[i], idx.rows[i])).collect();
-                assert_eq!(&got, want, "key {k}, {threads} threads");
+            for group in timed.values_mut() {
+                group.sort_unstable();
             }
-            let untimed = pool.install(|| ExistsIndex::build(table, key, None));
-            for (k, want) in expected.iter().enumerate() {
-                let rows: Vec<u32> = untimed.group(k as i64).map(|i| untimed.rows[i]).collect();
-                let mut all: Vec<u32> =
-                    (0..table.len() as u32).filter(|&r| table.int(key as usize, r as usize) == k as i64).collect();
-                all.sort_unstable();
-                assert_eq!(rows, all, "key {k} without a time, {threads} threads ({} with one)", want.len());
+            assert!(timed.values().any(|g| g.len() > 2 && g.windows(2).any(|w| w[0].1 > w[1].1)), "out of row order");
+            let top = *untimed.keys().last().unwrap();
+            for threads in [1, 2, 3, 8] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let idx = pool.install(|| ExistsIndex::build(table, key, Some(time)));
+                assert_eq!(idx.offsets.len() as i64, top + 2, "key {key}, {threads} threads");
+                assert_eq!(idx.rows.len(), timed.values().map(Vec::len).sum::<usize>());
+                for (k, want) in &timed {
+                    let got: Vec<(i64, u32)> = idx.group(*k).map(|i| (idx.times[i], idx.rows[i])).collect();
+                    assert_eq!(&got, want, "key {k}, {threads} threads");
+                }
+                let without_time = pool.install(|| ExistsIndex::build(table, key, None));
+                for (k, want) in &untimed {
+                    let rows: Vec<u32> = without_time.group(*k).map(|i| without_time.rows[i]).collect();
+                    assert_eq!(&rows, want, "key {k} without a time, {threads} threads");
+                }
+                assert!(idx.group(top + 1).is_empty() && idx.group(-1).is_empty());
             }
         }
     }
