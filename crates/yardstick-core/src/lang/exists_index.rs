@@ -11,7 +11,22 @@ use crate::data::{NULL, Table};
 pub struct ExistsIndex {
     offsets: Vec<u32>,
     rows: Vec<u32>,
-    times: Vec<i64>,
+    times: Times,
+}
+
+/// The index's times: as seconds after the earliest when they span less than 2³² seconds
+/// (136 years; half the memory of 10 M tickets' times, which is fresh memory each build),
+/// else as they are.
+#[derive(Clone, Debug)]
+enum Times {
+    Narrow { base: i64, since: Vec<u32> },
+    Wide(Vec<i64>),
+}
+
+impl Default for Times {
+    fn default() -> Self {
+        Times::Wide(Vec::new())
+    }
 }
 
 impl ExistsIndex {
@@ -28,108 +43,37 @@ impl ExistsIndex {
     /// first touches of fresh memory half the build's time.
     pub fn build(table: &Table, key_field: u16, time_field: Option<u16>) -> ExistsIndex {
         use rayon::prelude::*;
-        const CHUNK: usize = 1 << 16;
         let n = table.len();
-        let n_chunks = n.div_ceil(CHUNK);
-        let chunk = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(n);
-        let n_keys = (0..n_chunks)
+        let (n_keys, first, last) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut top = 0;
-                each_keyed_row(table, key_field, None, chunk(c), |_, k, _| top = top.max(k + 1));
-                top
+                let (mut top, mut first, mut last) = (0, i64::MAX, i64::MIN);
+                each_keyed_row(table, key_field, time_field, chunk(c, n), |_, k, t| {
+                    (top, first, last) = (top.max(k + 1), first.min(t), last.max(t));
+                });
+                (top, first, last)
             })
-            .max()
-            .unwrap_or(0);
-        let bits = usize::BITS - n_keys.leading_zeros();
-        // At least 256 buckets, each of at most 2¹⁶ keys (a key within its bucket is a u16).
-        let shift = bits.saturating_sub(8).min(16);
-        let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
-        let counts: Vec<Vec<usize>> = (0..n_chunks)
-            .into_par_iter()
-            .map(|c| {
-                let mut sizes = vec![0usize; n_buckets];
-                each_keyed_row(table, key_field, time_field, chunk(c), |_, k, _| sizes[k >> shift] += 1);
-                sizes
-            })
-            .collect();
-        let sizes: Vec<usize> = (0..n_buckets).map(|b| counts.iter().map(|chunk| chunk[b]).sum()).collect();
-        let total: usize = sizes.iter().sum();
-        let mut rows = vec![0u32; total];
-        let mut times = vec![0i64; total];
-        // Each row's key within its bucket, until the buckets are sorted.
-        let mut locals = vec![0u16; total];
-        // The place of every (chunk, bucket): bucket-major, chunks in row order within.
-        let mut places: Vec<Vec<(&mut [u32], &mut [i64], &mut [u16])>> =
-            (0..n_chunks).map(|_| Vec::with_capacity(n_buckets)).collect();
-        let (mut r, mut t, mut l) = (&mut rows[..], &mut times[..], &mut locals[..]);
-        for b in 0..n_buckets {
-            for (c, place) in places.iter_mut().enumerate() {
-                let len = counts[c][b];
-                let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(len);
-                let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(len);
-                let (l0, rest_l) = std::mem::take(&mut l).split_at_mut(len);
-                (r, t, l) = (rest_r, rest_t, rest_l);
-                place.push((r0, t0, l0));
+            .reduce(|| (0, i64::MAX, i64::MIN), |a, b| (a.0.max(b.0), a.1.min(b.1), a.2.max(b.2)));
+        let fields = (key_field, time_field);
+        match u32::try_from(last.wrapping_sub(first)) {
+            Ok(_) if first <= last => {
+                let (offsets, rows, since) = build_as(table, fields, n_keys, |t| (t - first) as u32);
+                ExistsIndex { offsets, rows, times: Times::Narrow { base: first, since } }
+            }
+            _ => {
+                let (offsets, rows, times) = build_as(table, fields, n_keys, |t| t);
+                ExistsIndex { offsets, rows, times: Times::Wide(times) }
             }
         }
-        let local_mask = (1usize << shift) - 1;
-        places.into_par_iter().enumerate().for_each(|(c, mut place)| {
-            let mut fill = vec![0usize; n_buckets];
-            each_keyed_row(table, key_field, time_field, chunk(c), |row, k, time| {
-                let b = k >> shift;
-                let (rows, times, locals) = &mut place[b];
-                let at = fill[b];
-                fill[b] += 1;
-                (rows[at], times[at], locals[at]) = (row as u32, time, (k & local_mask) as u16);
-            });
-        });
-        // Each bucket's part of the index, sorted in place.
-        let mut offsets = vec![0u32; n_keys + 1];
-        let mut parts = Vec::with_capacity(n_buckets);
-        let (mut r, mut t, mut l, mut o) = (&mut rows[..], &mut times[..], &locals[..], &mut offsets[..]);
-        let mut base = 0u32;
-        for (b, &size) in sizes.iter().enumerate() {
-            let n_local = (1usize << shift).min(n_keys - (b << shift));
-            let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(size);
-            let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(size);
-            let (l0, rest_l) = l.split_at(size);
-            let (o0, rest_o) = std::mem::take(&mut o).split_at_mut(n_local);
-            (r, t, l, o) = (rest_r, rest_t, rest_l, rest_o);
-            parts.push((base, r0, t0, l0, o0));
-            base += size as u32;
+    }
+
+    /// The time of entry `i` of the index.
+    #[cfg(test)]
+    fn time(&self, i: usize) -> i64 {
+        match &self.times {
+            Times::Narrow { base, since } => base + since[i] as i64,
+            Times::Wide(times) => times[i],
         }
-        o[0] = total as u32;
-        parts.into_par_iter().for_each_init(Vec::new, |sorted, (base, rows, times, locals, offsets)| {
-            // Counting sort by key (stable: a group stays in row order), then each group by
-            // (time, row) unless it already is (rows usually arrive in time order).
-            let mut fill = vec![0u32; offsets.len() + 1];
-            for &k in locals.iter() {
-                fill[k as usize + 1] += 1;
-            }
-            for k in 0..offsets.len() {
-                fill[k + 1] += fill[k];
-            }
-            for (o, &f) in offsets.iter_mut().zip(&fill) {
-                *o = base + f;
-            }
-            sorted.clear();
-            sorted.resize(rows.len(), (0i64, 0u32));
-            for ((&k, &t), &r) in locals.iter().zip(times.iter()).zip(rows.iter()) {
-                sorted[fill[k as usize] as usize] = (t, r);
-                fill[k as usize] += 1;
-            }
-            for k in 0..offsets.len() {
-                let group = &mut sorted[(offsets[k] - base) as usize..fill[k] as usize];
-                if group.len() > 1 && !group.is_sorted() {
-                    group.sort_unstable();
-                }
-            }
-            for ((row, time), &(t, r)) in rows.iter_mut().zip(times.iter_mut()).zip(sorted.iter()) {
-                (*row, *time) = (r, t);
-            }
-        });
-        ExistsIndex { offsets, rows, times }
     }
 
     pub(super) fn group(&self, key: i64) -> std::ops::Range<usize> {
@@ -138,6 +82,117 @@ impl ExistsIndex {
         }
         self.offsets[key as usize] as usize..self.offsets[key as usize + 1] as usize
     }
+}
+
+/// Rows per chunk of the index's parallel passes.
+const CHUNK: usize = 1 << 16;
+
+/// The rows of chunk `c` of a table of `n` rows.
+fn chunk(c: usize, n: usize) -> std::ops::Range<usize> {
+    c * CHUNK..((c + 1) * CHUNK).min(n)
+}
+
+/// [`ExistsIndex::build`] with each time stored as `time_of(t)` (an order-preserving map),
+/// given the number of keys: the offsets, rows and times of the index.
+fn build_as<T: Copy + Ord + Default + Send + Sync>(
+    table: &Table,
+    (key_field, time_field): (u16, Option<u16>),
+    n_keys: usize,
+    time_of: impl Fn(i64) -> T + Sync,
+) -> (Vec<u32>, Vec<u32>, Vec<T>) {
+    use rayon::prelude::*;
+    let n = table.len();
+    let n_chunks = n.div_ceil(CHUNK);
+    let chunk = |c: usize| chunk(c, n);
+    let bits = usize::BITS - n_keys.leading_zeros();
+    // At least 256 buckets, each of at most 2¹⁶ keys (a key within its bucket is a u16).
+    let shift = bits.saturating_sub(8).min(16);
+    let n_buckets = if n_keys == 0 { 0 } else { ((n_keys - 1) >> shift) + 1 };
+    let counts: Vec<Vec<usize>> = (0..n_chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut sizes = vec![0usize; n_buckets];
+            each_keyed_row(table, key_field, time_field, chunk(c), |_, k, _| sizes[k >> shift] += 1);
+            sizes
+        })
+        .collect();
+    let sizes: Vec<usize> = (0..n_buckets).map(|b| counts.iter().map(|chunk| chunk[b]).sum()).collect();
+    let total: usize = sizes.iter().sum();
+    let mut rows = vec![0u32; total];
+    let mut times = vec![T::default(); total];
+    // Each row's key within its bucket, until the buckets are sorted.
+    let mut locals = vec![0u16; total];
+    // The place of every (chunk, bucket): bucket-major, chunks in row order within.
+    let mut places: Vec<Vec<(&mut [u32], &mut [T], &mut [u16])>> =
+        (0..n_chunks).map(|_| Vec::with_capacity(n_buckets)).collect();
+    let (mut r, mut t, mut l) = (&mut rows[..], &mut times[..], &mut locals[..]);
+    for b in 0..n_buckets {
+        for (c, place) in places.iter_mut().enumerate() {
+            let len = counts[c][b];
+            let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(len);
+            let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(len);
+            let (l0, rest_l) = std::mem::take(&mut l).split_at_mut(len);
+            (r, t, l) = (rest_r, rest_t, rest_l);
+            place.push((r0, t0, l0));
+        }
+    }
+    let local_mask = (1usize << shift) - 1;
+    places.into_par_iter().enumerate().for_each(|(c, mut place)| {
+        let mut fill = vec![0usize; n_buckets];
+        each_keyed_row(table, key_field, time_field, chunk(c), |row, k, time| {
+            let b = k >> shift;
+            let (rows, times, locals) = &mut place[b];
+            let at = fill[b];
+            fill[b] += 1;
+            (rows[at], times[at], locals[at]) = (row as u32, time_of(time), (k & local_mask) as u16);
+        });
+    });
+    // Each bucket's part of the index, sorted in place.
+    let mut offsets = vec![0u32; n_keys + 1];
+    let mut parts = Vec::with_capacity(n_buckets);
+    let (mut r, mut t, mut l, mut o) = (&mut rows[..], &mut times[..], &locals[..], &mut offsets[..]);
+    let mut base = 0u32;
+    for (b, &size) in sizes.iter().enumerate() {
+        let n_local = (1usize << shift).min(n_keys - (b << shift));
+        let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(size);
+        let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(size);
+        let (l0, rest_l) = l.split_at(size);
+        let (o0, rest_o) = std::mem::take(&mut o).split_at_mut(n_local);
+        (r, t, l, o) = (rest_r, rest_t, rest_l, rest_o);
+        parts.push((base, r0, t0, l0, o0));
+        base += size as u32;
+    }
+    o[0] = total as u32;
+    parts.into_par_iter().for_each_init(Vec::new, |sorted, (base, rows, times, locals, offsets)| {
+        // Counting sort by key (stable: a group stays in row order), then each group by
+        // (time, row) unless it already is (rows usually arrive in time order).
+        let mut fill = vec![0u32; offsets.len() + 1];
+        for &k in locals.iter() {
+            fill[k as usize + 1] += 1;
+        }
+        for k in 0..offsets.len() {
+            fill[k + 1] += fill[k];
+        }
+        for (o, &f) in offsets.iter_mut().zip(&fill) {
+            *o = base + f;
+        }
+        sorted.clear();
+        sorted.resize(rows.len(), (T::default(), 0u32));
+        for ((&k, &t), &r) in locals.iter().zip(times.iter()).zip(rows.iter()) {
+            sorted[fill[k as usize] as usize] = (t, r);
+            fill[k as usize] += 1;
+        }
+        for k in 0..offsets.len() {
+            let group = &mut sorted[(offsets[k] - base) as usize..fill[k] as usize];
+            if group.len() > 1 && !group.is_sorted() {
+                group.sort_unstable();
+            }
+        }
+        for ((row, time), &(t, r)) in rows.iter_mut().zip(times.iter_mut()).zip(sorted.iter()) {
+            (*row, *time) = (r, t);
+        }
+    });
+    (offsets, rows, times)
 }
 
 /// Calls `each(row, key, time)` for the rows of `range` whose key (and time, when there is
@@ -299,25 +354,40 @@ pub(super) fn probe(
     if group.is_empty() || lower.is_some_and(|(v, _)| v == NULL) || upper.is_some_and(|(v, _)| v == NULL) {
         return false;
     }
-    let times = &idx.times[group.clone()];
+    let matches = |inner_row: u32| match plan.residual {
+        None => true,
+        Some(id) => eval_residual(prog, env, inner, outer, id, inner_row as usize, outer_row) == 1,
+    };
+    let rows = &idx.rows[group.clone()];
+    match &idx.times {
+        Times::Narrow { base, since } => first_in_window(&since[group], *base, rows, lower, upper, matches),
+        Times::Wide(times) => first_in_window(&times[group], 0, rows, lower, upper, matches),
+    }
+}
+
+/// Whether a row of a group (`times`, after `base`, and `rows`) within the window from
+/// `lower` to `upper` (each inclusive or not) `matches`, trying them in time order.
+fn first_in_window<T: Copy + Into<i64>>(
+    times: &[T],
+    base: i64,
+    rows: &[u32],
+    lower: Option<(i64, bool)>,
+    upper: Option<(i64, bool)>,
+    mut matches: impl FnMut(u32) -> bool,
+) -> bool {
+    let at = |j: usize| times[j].into() + base;
     let start = match lower {
-        Some((lo, true)) => times.partition_point(|&t| t < lo),
-        Some((lo, false)) => times.partition_point(|&t| t <= lo),
+        Some((lo, true)) => times.partition_point(|&t| t.into() + base < lo),
+        Some((lo, false)) => times.partition_point(|&t| t.into() + base <= lo),
         None => 0,
     };
     for j in start..times.len() {
-        let t = times[j];
         match upper {
-            Some((hi, true)) if t > hi => break,
-            Some((hi, false)) if t >= hi => break,
+            Some((hi, true)) if at(j) > hi => break,
+            Some((hi, false)) if at(j) >= hi => break,
             _ => {}
         }
-        let inner_row = idx.rows[group.start + j] as usize;
-        let ok = match plan.residual {
-            None => true,
-            Some(id) => eval_residual(prog, env, inner, outer, id, inner_row, outer_row) == 1,
-        };
-        if ok {
+        if matches(rows[j]) {
             return true;
         }
     }
@@ -411,6 +481,12 @@ mod tests {
     /// with null keys and times, equal times, and times out of row order.
     #[test]
     fn index_groups_rows_by_key_in_time_order() {
+        index_groups_rows_by_key_in_time_order_with(false);
+        // Times spanning more than 2³² seconds: kept as they are.
+        index_groups_rows_by_key_in_time_order_with(true);
+    }
+
+    fn index_groups_rows_by_key_in_time_order_with(far: bool) {
         use std::collections::BTreeMap;
         let settings = Settings::default();
         let mut rng = Rng(5);
@@ -426,6 +502,7 @@ mod tests {
             };
             let response = match rng.below(8) {
                 0 => String::new(),
+                _ if far && i % 1000 == 7 => "2170-01-01T00:00:00Z".to_string(),
                 _ => format!("2025-03-{:02}T{:02}:00:00+08:00", 1 + rng.below(28), rng.below(24)),
             };
             // Customers of the usual shape (numbers up to 140 000: keys within a bucket
@@ -459,22 +536,58 @@ mod tests {
                 group.sort_unstable();
             }
             assert!(timed.values().any(|g| g.len() > 2 && g.windows(2).any(|w| w[0].1 > w[1].1)), "out of row order");
-            let top = *untimed.keys().last().unwrap();
+            let top = *timed.keys().last().unwrap();
+            let top_untimed = *untimed.keys().last().unwrap();
             for threads in [1, 2, 3, 8] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let idx = pool.install(|| ExistsIndex::build(table, key, Some(time)));
                 assert_eq!(idx.offsets.len() as i64, top + 2, "key {key}, {threads} threads");
                 assert_eq!(idx.rows.len(), timed.values().map(Vec::len).sum::<usize>());
                 for (k, want) in &timed {
-                    let got: Vec<(i64, u32)> = idx.group(*k).map(|i| (idx.times[i], idx.rows[i])).collect();
+                    let got: Vec<(i64, u32)> = idx.group(*k).map(|i| (idx.time(i), idx.rows[i])).collect();
                     assert_eq!(&got, want, "key {k}, {threads} threads");
                 }
+                assert_eq!(matches!(idx.times, Times::Wide(_)), far);
                 let without_time = pool.install(|| ExistsIndex::build(table, key, None));
+                assert_eq!(without_time.offsets.len() as i64, top_untimed + 2);
                 for (k, want) in &untimed {
                     let rows: Vec<u32> = without_time.group(*k).map(|i| without_time.rows[i]).collect();
                     assert_eq!(&rows, want, "key {k} without a time, {threads} threads");
                 }
                 assert!(idx.group(top + 1).is_empty() && idx.group(-1).is_empty());
+            }
+        }
+    }
+
+    /// The rows of a window are those a plain filter finds, with times held after a base
+    /// (narrow) or as they are, with bounds inclusive or not, missing, on equal times.
+    #[test]
+    fn window_holds_the_rows_a_filter_finds() {
+        let mut rng = Rng(3);
+        for _ in 0..300 {
+            let mut times: Vec<i64> = (0..rng.below(12)).map(|_| 1_000 + rng.below(30) as i64).collect();
+            times.sort_unstable();
+            let rows: Vec<u32> = (0..times.len() as u32).collect();
+            let bound = |rng: &mut Rng| (rng.below(4) > 0).then(|| (995 + rng.below(40) as i64, rng.below(2) == 0));
+            let (lower, upper) = (bound(&mut rng), bound(&mut rng));
+            let inside = |t: i64| {
+                lower.is_none_or(|(lo, inc)| if inc { t >= lo } else { t > lo })
+                    && upper.is_none_or(|(hi, inc)| if inc { t <= hi } else { t < hi })
+            };
+            let want: Vec<u32> = rows.iter().copied().filter(|&r| inside(times[r as usize])).collect();
+            let since: Vec<u32> = times.iter().map(|&t| (t - 990) as u32).collect();
+            for narrow in [false, true] {
+                let mut seen = Vec::new();
+                let found = |r: u32| {
+                    seen.push(r);
+                    false
+                };
+                if narrow {
+                    first_in_window(&since, 990, &rows, lower, upper, found);
+                } else {
+                    first_in_window(&times, 0, &rows, lower, upper, found);
+                }
+                assert_eq!(seen, want, "{times:?} {lower:?} {upper:?}");
             }
         }
     }
