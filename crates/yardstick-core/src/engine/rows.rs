@@ -23,7 +23,7 @@ fn rank_of(texts: Vec<String>) -> Vec<u32> {
 }
 
 /// The rows of the requested metrics and periods, sorted: each distinct period, subject
-/// and metric is ranked once by its text, then rows are sorted by small integer keys.
+/// and metric is ranked once by its text, then rows are put in order by those ranks.
 pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Vec<ResultRow> {
     let by_id: HashMap<&str, usize> = resolved.metrics.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
     let period_index: HashMap<Period, usize> = resolved.periods.iter().enumerate().map(|(k, p)| (*p, k)).collect();
@@ -41,25 +41,52 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         .collect();
     let subject_rank =
         rank_of(all_subjects.iter().map(|&s| format!("{}\u{0}{}", s.kind(), engine.subject_id(s))).collect());
-    // Sort light keys first, then build each row once, in order and in parallel (rows are
-    // large, and a million of them moved twice cost more than all the sorting).
+    // The rows' order first, from light entries, then each row built once, in order and in
+    // parallel (rows are large, and a million of them moved twice cost more than all the
+    // ordering). Periods in order, and within one, a counting sort by subject of its
+    // metrics' values taken in metric order (stable: metric order stays within a subject).
     // The metric ids rows share: each parallel task makes its own, so that threads do not
     // contend for one reference count.
     let ids =
         || -> Vec<Arc<str>> { resolved.requested.iter().map(|(out_id, _, _)| Arc::from(out_id.as_str())).collect() };
-    let mut keyed: Vec<(u64, &MetricValue, u32, u32, Subject)> = Vec::new();
-    for (mi, (_, m, _)) in resolved.requested.iter().enumerate() {
-        let v = &values[by_id[m.id.as_str()]];
-        for (pi, p) in resolved.query_periods.iter().enumerate() {
-            for (subject, value) in &v[period_index[p]] {
-                let key = ((period_rank[pi] as u64) << 44)
-                    | ((subject_rank[subject_index(*subject)] as u64) << 20)
-                    | metric_rank[mi] as u64;
-                keyed.push((key, value, mi as u32, pi as u32, *subject));
+    let in_order = |rank: &[u32]| {
+        let mut order: Vec<usize> = (0..rank.len()).collect();
+        order.sort_by_key(|&i| rank[i]);
+        order
+    };
+    let (periods_in_order, metrics_in_order) = (in_order(&period_rank), in_order(&metric_rank));
+    let values_at = |mi: usize, pi: usize| {
+        &values[by_id[resolved.requested[mi].1.id.as_str()]][period_index[&resolved.query_periods[pi]]]
+    };
+    let sizes: Vec<usize> =
+        periods_in_order.iter().map(|&pi| metrics_in_order.iter().map(|&mi| values_at(mi, pi).len()).sum()).collect();
+    let none = MetricValue::plain(None);
+    let mut order: Vec<(&MetricValue, u32, u32, Subject)> = vec![(&none, 0, 0, Subject::Org); sizes.iter().sum()];
+    let mut parts = Vec::with_capacity(sizes.len());
+    let mut rest = &mut order[..];
+    for (&pi, &size) in periods_in_order.iter().zip(&sizes) {
+        let (part, r) = std::mem::take(&mut rest).split_at_mut(size);
+        rest = r;
+        parts.push((pi, part));
+    }
+    parts.into_par_iter().for_each(|(pi, part)| {
+        let mut next = vec![0usize; subject_rank.len() + 1];
+        for &mi in &metrics_in_order {
+            for subject in values_at(mi, pi).keys() {
+                next[subject_rank[subject_index(*subject)] as usize + 1] += 1;
             }
         }
-    }
-    keyed.par_sort_unstable_by_key(|k| k.0);
+        for r in 1..next.len() {
+            next[r] += next[r - 1];
+        }
+        for &mi in &metrics_in_order {
+            for (subject, value) in values_at(mi, pi) {
+                let r = subject_rank[subject_index(*subject)] as usize;
+                part[next[r]] = (value, mi as u32, pi as u32, *subject);
+                next[r] += 1;
+            }
+        }
+    });
     // What each row needs, looked up once: its metric's values, the previous period.
     let values_of: Vec<&MetricValues> =
         resolved.requested.iter().map(|(_, m, _)| &values[by_id[m.id.as_str()]]).collect();
@@ -72,9 +99,9 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
             (*derived == Derived::Attainment).then(|| engine.target(m).and_then(rational_of_f64)).flatten()
         })
         .collect();
-    keyed
+    order
         .into_par_iter()
-        .map_init(ids, |ids, (_, value, mi, pi, subject)| {
+        .map_init(ids, |ids, (value, mi, pi, subject)| {
             let (mi, pi) = (mi as usize, pi as usize);
             let derived = resolved.requested[mi].2;
             let p = resolved.query_periods[pi];
