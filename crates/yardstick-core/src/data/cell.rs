@@ -109,11 +109,18 @@ pub(super) fn trim(s: &str) -> &str {
     }
 }
 
-/// [`trim`] for cells that start or end with a space or a non-ASCII character.
+/// [`trim`] for cells that start or end with a space or a non-ASCII character. Only a
+/// character whose first byte is at most a space, or 0xC2, 0xE1, 0xE2 or 0xE3 (U+0085,
+/// U+00A0, U+1680, U+2000–U+205F, U+3000) can be white space: Chinese text (first bytes
+/// 0xE4–0xE9) is taken as it is without decoding a character.
 #[inline(never)]
 fn trim_any(s: &str) -> &str {
-    let space = |c: Option<char>| c.is_some_and(char::is_whitespace);
-    if s.is_empty() || space(s.chars().next()) || space(s.chars().next_back()) { s.trim() } else { s }
+    let b = s.as_bytes();
+    let may_be_space = |lead: u8| lead <= b' ' || matches!(lead, 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    let Some(&first) = b.first() else { return s };
+    // The first byte of the last character: back over its continuation bytes (10xxxxxx).
+    let last = b.iter().rev().take(4).find(|&&c| c & 0xC0 != 0x80).copied().unwrap_or(first);
+    if may_be_space(first) || may_be_space(last) { s.trim() } else { s }
 }
 
 /// An optional leading sign: (negative, the rest); `None` for no text at all.
