@@ -1,5 +1,5 @@
 //! Runs a [`Program`] column-at-a-time over a batch of rows: one tight loop per node, no
-//! per-row allocation. `exists` probes a per-key, time-sorted index (`exists_index.rs`).
+//! per-row allocation. `exists` probes a per-key, time-sorted index (`exists_index/`).
 
 use std::sync::Arc;
 
