@@ -183,7 +183,8 @@ fn memchr2_pos(hay: &[u8]) -> Option<usize> {
 const GROUP_ROWS: usize = 256;
 
 /// Reads every record of `text` (a chunk) into `builder`, reporting bad rows and noting
-/// the line of every accepted row. Returns the number of data rows seen.
+/// the line of every accepted row in `lines` when given. Returns the number of data rows
+/// seen.
 fn parse_chunk(
     text: &str,
     first_line: usize,
