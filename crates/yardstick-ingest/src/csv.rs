@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use memchr::memchr_iter;
 
-use crate::tokenize::{Records, unescape};
+use crate::tokenize::Records;
 use rayon::prelude::*;
 use yardstick_core::data::{BatchBuilder, Dataset, RowBatch, Tables, map_header};
 use yardstick_core::diag::Diagnostic;
@@ -183,8 +183,8 @@ fn memchr2_pos(hay: &[u8]) -> Option<usize> {
 const GROUP_ROWS: usize = 256;
 
 /// Reads every record of `text` (a chunk) into `builder`, reporting bad rows and noting
-/// the line of every accepted row in `lines` when given. Returns the number of data rows
-/// seen.
+/// the line of every accepted row in `lines` when `keep_lines`. Returns the number of data
+/// rows seen.
 fn parse_chunk(
     text: &str,
     first_line: usize,
@@ -192,12 +192,9 @@ fn parse_chunk(
     header: &[String],
     builder: &mut BatchBuilder,
     diags: &mut Vec<Diagnostic>,
-    lines: Option<&mut Vec<u32>>,
+    (lines, keep_lines): (&mut Vec<u32>, bool),
 ) -> usize {
     let mut records = Records::new(text, first_line);
-    let keep_lines = lines.is_some();
-    let mut no_lines = Vec::new();
-    let lines = lines.unwrap_or(&mut no_lines);
     let width = header.len();
     let mut rows = 0;
     // A group of rows waiting to be parsed: their cells, one row after another, and lines.
@@ -231,10 +228,7 @@ fn parse_chunk(
             }
         } else {
             // A cell with doubled quotes needs its own text: parse the row on its own.
-            let mut own: Vec<String> = group.cells.drain(first..).map(String::from).collect();
-            for &k in records.escaped() {
-                own[k] = unescape(&own[k]);
-            }
+            let own = records.owned(group.cells.drain(first..));
             group.flush(file, builder, diags, lines);
             let cells: Vec<&str> = own.iter().map(String::as_str).collect();
             group.lines.push(line as u32);
@@ -300,13 +294,7 @@ pub(crate) fn read_header(text: &str) -> (Vec<String>, usize) {
     let mut records = Records::new(text, 1);
     let mut cells = Vec::new();
     match records.next_record(&mut cells) {
-        Some(Ok(_)) => {
-            let mut names: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
-            for &k in records.escaped() {
-                names[k] = unescape(&names[k]);
-            }
-            (names, records.offset())
-        }
+        Some(Ok(_)) => (records.owned(cells), records.offset()),
         _ => (Vec::new(), text.len()),
     }
 }
@@ -392,15 +380,7 @@ pub(crate) fn parse_parts(
             // upper bound; a generous guess costs only address space).
             builder.reserve((end - start) / (8 * header.names.len().max(1)) + 16);
             let (mut diags, mut lines) = (Vec::new(), Vec::new());
-            let rows = parse_chunk(
-                text,
-                line,
-                file,
-                &header.names,
-                &mut builder,
-                &mut diags,
-                keep_lines.then_some(&mut lines),
-            );
+            let rows = parse_chunk(text, line, file, &header.names, &mut builder, &mut diags, (&mut lines, keep_lines));
             let ascii = want_ascii && bytes.is_ascii();
             ChunkResult { batch: builder.finish(), lines, diags, rows, ascii, not_utf8: None }
         })

@@ -2,7 +2,8 @@
 //! `"` quotes, `""` is a quote inside quotes, records end with `\n` or `\r\n`; blank lines
 //! are skipped). Every field is a slice of the input, put straight where the caller
 //! gathers its rows; a quoted field is the slice between its quotes, and one with doubled
-//! quotes is flagged (see [`Records::escaped`]) for the caller to [`unescape`].
+//! quotes is flagged (see [`Records::escaped`]); [`Records::owned`] gives the text of such
+//! a record.
 
 /// The position of the next `,`, `\n` or `\r` at or after `i` (or the end), eight bytes
 /// at a time (SWAR). All three are below `-` (0x2D), and one subtraction flags the bytes
@@ -48,11 +49,6 @@ pub struct TokenError {
     pub line: usize,
     pub column: usize,
     pub message: &'static str,
-}
-
-/// A field's text with its doubled quotes made single.
-pub fn unescape(field: &str) -> String {
-    field.replace("\"\"", "\"")
 }
 
 impl<'t> Records<'t> {
@@ -159,9 +155,19 @@ impl<'t> Records<'t> {
     }
 
     /// The fields of the last record (0-based) that had doubled quotes: their slices still
-    /// have them doubled ([`unescape`]).
+    /// have them doubled ([`Records::owned`]).
     pub fn escaped(&self) -> &[usize] {
         &self.escaped
+    }
+
+    /// The text of the last record's fields `cells` (as [`Records::next_record`] pushed
+    /// them), each owned, with doubled quotes made single.
+    pub fn owned<'c>(&self, cells: impl IntoIterator<Item = &'c str>) -> Vec<String> {
+        let mut own: Vec<String> = cells.into_iter().map(String::from).collect();
+        for &k in &self.escaped {
+            own[k] = own[k].replace("\"\"", "\"");
+        }
+        own
     }
 
     /// Skips to the start of the next line (after a malformed record).
@@ -187,11 +193,7 @@ mod tests {
         let mut cells = Vec::new();
         while let Some(x) = r.next_record(&mut cells) {
             let line = x.unwrap();
-            let mut row: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
-            for &k in r.escaped() {
-                row[k] = unescape(&row[k]);
-            }
-            out.push((line, row));
+            out.push((line, r.owned(cells.iter().copied())));
             cells.clear();
         }
         out

@@ -55,9 +55,11 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
         order
     };
     let (periods_in_order, metrics_in_order) = (in_order(&period_rank), in_order(&metric_rank));
-    let values_at = |mi: usize, pi: usize| {
-        &values[by_id[resolved.requested[mi].1.id.as_str()]][period_index[&resolved.query_periods[pi]]]
-    };
+    // Each requested metric's values, and each requested period's place among them.
+    let values_of: Vec<&MetricValues> =
+        resolved.requested.iter().map(|(_, m, _)| &values[by_id[m.id.as_str()]]).collect();
+    let slot_of: Vec<usize> = resolved.query_periods.iter().map(|p| period_index[p]).collect();
+    let values_at = |mi: usize, pi: usize| &values_of[mi][slot_of[pi]];
     let sizes: Vec<usize> =
         periods_in_order.iter().map(|&pi| metrics_in_order.iter().map(|&mi| values_at(mi, pi).len()).sum()).collect();
     let none = MetricValue::plain(None);
@@ -65,9 +67,7 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
     let mut parts = Vec::with_capacity(sizes.len());
     let mut rest = &mut order[..];
     for (&pi, &size) in periods_in_order.iter().zip(&sizes) {
-        let (part, r) = std::mem::take(&mut rest).split_at_mut(size);
-        rest = r;
-        parts.push((pi, part));
+        parts.push((pi, rest.split_off_mut(..size).expect("a period's rows within all")));
     }
     parts.into_par_iter().for_each(|(pi, part)| {
         let mut next = vec![0usize; subject_rank.len() + 1];
@@ -87,9 +87,7 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
             }
         }
     });
-    // What each row needs, looked up once: its metric's values, the previous period.
-    let values_of: Vec<&MetricValues> =
-        resolved.requested.iter().map(|(_, m, _)| &values[by_id[m.id.as_str()]]).collect();
+    // What each row needs, looked up once: the previous period.
     let previous_of: Vec<Option<usize>> =
         resolved.query_periods.iter().map(|p| period_index.get(&p.previous()).copied()).collect();
     let targets: Vec<Option<super::Rational>> = resolved

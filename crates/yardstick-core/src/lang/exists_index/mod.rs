@@ -34,9 +34,10 @@ impl ExistsIndex {
     /// null key, or a null time when there is a time field, can never match.
     ///
     /// Keys are spread over buckets by their high bits first (256, or more of 2¹⁶ keys each
-    /// when there are more than 2²⁴ keys), straight into the index's own arrays: a counting pass gives every (bucket, chunk of rows) its place,
-    /// and the chunks, in parallel, write their rows there in row order (sequential writes,
-    /// a few hundred streams per chunk). Then each bucket — a key range small enough for
+    /// when there are more than 2²⁴ keys), straight into the index's own arrays: a counting
+    /// pass gives every (bucket, chunk of rows) its place, and the chunks, in parallel,
+    /// write their rows there in row order (sequential writes, a few hundred streams per
+    /// chunk). Then each bucket — a key range small enough for
     /// the cache — is counting-sorted by key in place and each group sorted by time,
     /// buckets in parallel. The only memory beyond the index is each row's key within its
     /// bucket: staging the rows apart first (16 bytes a row, 160 MB at 10 M tickets) made
@@ -48,7 +49,7 @@ impl ExistsIndex {
             .into_par_iter()
             .map(|c| {
                 let (mut top, mut first, mut last) = (0, i64::MAX, i64::MIN);
-                each_keyed_row(table, key_field, time_field, chunk(c, n), |_, k, t| {
+                each_keyed_row(table, key_field, time_field, rows_of_chunk(c, n), |_, k, t| {
                     (top, first, last) = (top.max(k + 1), first.min(t), last.max(t));
                 });
                 (top, first, last)
@@ -88,8 +89,13 @@ impl ExistsIndex {
 const CHUNK: usize = 1 << 16;
 
 /// The rows of chunk `c` of a table of `n` rows.
-fn chunk(c: usize, n: usize) -> std::ops::Range<usize> {
+fn rows_of_chunk(c: usize, n: usize) -> std::ops::Range<usize> {
     c * CHUNK..((c + 1) * CHUNK).min(n)
+}
+
+/// The first `len` items of `rest`, cut off it (its parts can then go to different tasks).
+fn take<'a, T>(rest: &mut &'a mut [T], len: std::ops::RangeTo<usize>) -> &'a mut [T] {
+    rest.split_off_mut(len).expect("a part within the whole")
 }
 
 /// [`ExistsIndex::build`] with each time stored as `time_of(t)` (an order-preserving map),
@@ -103,7 +109,7 @@ fn build_as<T: Copy + Ord + Default + Send + Sync>(
     use rayon::prelude::*;
     let n = table.len();
     let n_chunks = n.div_ceil(CHUNK);
-    let chunk = |c: usize| chunk(c, n);
+    let chunk = |c: usize| rows_of_chunk(c, n);
     let bits = usize::BITS - n_keys.leading_zeros();
     // At least 256 buckets, each of at most 2¹⁶ keys (a key within its bucket is a u16).
     let shift = bits.saturating_sub(8).min(16);
@@ -128,12 +134,8 @@ fn build_as<T: Copy + Ord + Default + Send + Sync>(
     let (mut r, mut t, mut l) = (&mut rows[..], &mut times[..], &mut locals[..]);
     for b in 0..n_buckets {
         for (c, place) in places.iter_mut().enumerate() {
-            let len = counts[c][b];
-            let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(len);
-            let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(len);
-            let (l0, rest_l) = std::mem::take(&mut l).split_at_mut(len);
-            (r, t, l) = (rest_r, rest_t, rest_l);
-            place.push((r0, t0, l0));
+            let part = ..counts[c][b];
+            place.push((take(&mut r, part), take(&mut t, part), take(&mut l, part)));
         }
     }
     let local_mask = (1usize << shift) - 1;
@@ -154,12 +156,8 @@ fn build_as<T: Copy + Ord + Default + Send + Sync>(
     let mut base = 0u32;
     for (b, &size) in sizes.iter().enumerate() {
         let n_local = (1usize << shift).min(n_keys - (b << shift));
-        let (r0, rest_r) = std::mem::take(&mut r).split_at_mut(size);
-        let (t0, rest_t) = std::mem::take(&mut t).split_at_mut(size);
-        let (l0, rest_l) = l.split_at(size);
-        let (o0, rest_o) = std::mem::take(&mut o).split_at_mut(n_local);
-        (r, t, l, o) = (rest_r, rest_t, rest_l, rest_o);
-        parts.push((base, r0, t0, l0, o0));
+        let l0 = l.split_off(..size).expect("the bucket's keys");
+        parts.push((base, take(&mut r, ..size), take(&mut t, ..size), l0, take(&mut o, ..n_local)));
         base += size as u32;
     }
     o[0] = total as u32;
@@ -286,9 +284,7 @@ fn self_join_flags(prog: &Program, env: &Env, index: usize) -> Option<Vec<u8>> {
     let mut rest = &mut answers[..];
     for w in cuts.windows(2) {
         let len = (idx.offsets[w[1]] - idx.offsets[w[0]]) as usize;
-        let (part, r) = std::mem::take(&mut rest).split_at_mut(len);
-        rest = r;
-        parts.push((w[0]..w[1], part));
+        parts.push((w[0]..w[1], take(&mut rest, ..len)));
     }
     let bound = |ev: &Evaluator, b: Option<(NodeId, bool)>, i: usize| b.map(|(id, inc)| (ev.values(id)[i], inc));
     parts.into_par_iter().for_each_init(Evaluator::default, |ev, (keys, out)| {
