@@ -35,7 +35,7 @@ use crate::calendar::BusinessClock;
 use crate::data::{Dataset, Org};
 use crate::diag::Diagnostic;
 use crate::lang::compile::Params;
-use crate::lang::eval::{Clocks, Env};
+use crate::lang::eval::{Clocks, Env, ExistsIndex};
 use crate::metric::{Catalogue, MetricDef, MetricKind};
 use crate::period::Period;
 use crate::schema::Source;
@@ -296,7 +296,7 @@ impl<'a> Engine<'a> {
     /// computed now (in parallel) and cached.
     fn exists_answers(&self, plan: &plan::SourcePlan, clocks: &Clocks) -> Vec<Option<Arc<Vec<u8>>>> {
         let no_flags: Vec<Option<Arc<Vec<u8>>>> = vec![None; plan.prog.exists.len()];
-        let mut indexes: Option<Vec<crate::lang::eval::ExistsIndex>> = None;
+        let mut indexes: Option<Vec<ExistsIndex>> = None;
         let mut out = Vec::new();
         for i in 0..plan.prog.exists.len() {
             let node = crate::lang::program::Node::Exists(i as u32);
@@ -306,9 +306,12 @@ impl<'a> Engine<'a> {
                 out.push(Some(flags.clone()));
                 continue;
             }
-            // Only a cache miss needs the indexes.
+            // Only a cache miss that is not a self-join needs the indexes.
             let t0 = std::time::Instant::now();
-            let indexes = indexes.get_or_insert_with(|| plan.exists_indexes(self.data));
+            let indexes: &[ExistsIndex] = match crate::lang::eval::needs_index(&plan.prog, i) {
+                true => indexes.get_or_insert_with(|| plan.exists_indexes(self.data)),
+                false => &[],
+            };
             let t1 = std::time::Instant::now();
             let probe_env = Env { data: self.data, org: &self.org, clocks, indexes, flags: &no_flags };
             let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
