@@ -38,6 +38,15 @@ pub fn parse_periods(texts: &[String]) -> Result<Vec<Period>> {
         .collect()
 }
 
+/// Checks requested metric ids (and `.attainment` targets) before the data is loaded,
+/// which takes seconds for millions of records: a typo is reported at once. An expanded id
+/// (`rating_mean:ITEM`) is checked by its base; its label is looked up in the data later.
+fn check_metric_ids(configured: &config::Configured, ids: &[String]) -> Result<()> {
+    let nothing = yardstick_core::data::Dataset::default();
+    Engine::new(&nothing, &configured.settings).resolve(&configured.catalogue, ids).map_err(|d| report(&[d]))?;
+    Ok(())
+}
+
 /// Loads a data folder, printing what was rejected.
 pub fn load_data(dir: &Path, settings: &Settings) -> Result<Loaded> {
     ensure_dir(dir)?;
@@ -64,6 +73,7 @@ pub fn metrics(
     let periods = parse_periods(periods)?;
     let configured = config::load(config, tz)?;
     print_diagnostics(&configured.warnings, 20);
+    check_metric_ids(&configured, metrics)?;
     let loaded = load_data(data, &configured.settings)?;
     let engine = Engine::new(&loaded.data, &configured.settings);
     print_diagnostics(&engine.diagnostics, 20);
@@ -164,6 +174,7 @@ pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
 pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: Option<&Path>) -> Result<ExitCode> {
     let period = Period::parse(period).with_context(|| format!("`{period}` is not a period: {PERIOD_FORMAT_HINT}"))?;
     let configured = config::load(config, None)?;
+    check_metric_ids(&configured, std::slice::from_ref(&metric.to_string()))?;
     let loaded = load_data(data, &configured.settings)?;
     let engine = Engine::new(&loaded.data, &configured.settings);
     let (kind, id) = subject.split_once(':').unwrap_or((subject, ""));

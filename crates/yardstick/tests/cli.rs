@@ -136,6 +136,22 @@ fn bad_data_is_reported_with_file_line_and_column() {
         yardstick(&["metrics", "--data", dir.to_str().unwrap(), "--period", "2025-03", "--metric", "fcr"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown metric `fcr`"), "{err}");
+    // Metric ids are checked before the data is read: no folder needed to learn of a typo.
+    for command in ["metrics", "records"] {
+        let (_, err, code) = yardstick(&[
+            command,
+            "--data",
+            "no-such-folder",
+            "--period",
+            "2025-03",
+            "--metric",
+            "fcr",
+            "--subject",
+            "org",
+        ]);
+        assert_eq!(code, 2, "{command}");
+        assert!(err.contains("unknown metric `fcr`") && !err.contains("no-such-folder"), "{command}: {err}");
+    }
     let (_, err, code) = yardstick(&["metrics", "--data", dir.to_str().unwrap(), "--period", "March"]);
     assert_eq!(code, 2);
     assert!(err.contains("`March` is not a period"), "{err}");
