@@ -2,6 +2,7 @@
 //! and sorted by the window's time, probed for each outer record (with the residual
 //! condition evaluated per candidate pair).
 
+use super::ast::BinaryOp;
 use super::eval::{Env, Evaluator, Rows, arith, compare, decimal_div, decimal_mul, scale};
 use super::program::{ExistsPlan, Node, NodeId, Program, Side};
 use crate::data::{NULL, Table};
@@ -170,7 +171,7 @@ pub(super) fn probe(
     lower: Option<(i64, bool)>,
     upper: Option<(i64, bool)>,
 ) -> bool {
-    let pair = Pair { prog, env, plan, inner, outer };
+    let pair = Pair::new(prog, env, plan, inner, outer);
     let rows = &idx.rows[group.clone()];
     let window = (lower, upper);
     match &idx.times {
@@ -187,14 +188,44 @@ pub(super) fn probe(
 
 /// What deciding whether an inner record matches an outer one reads.
 pub(super) struct Pair<'p> {
-    pub prog: &'p Program,
-    pub env: &'p Env<'p>,
-    pub plan: &'p ExistsPlan,
-    pub inner: &'p Table,
-    pub outer: &'p Table,
+    prog: &'p Program,
+    env: &'p Env<'p>,
+    plan: &'p ExistsPlan,
+    inner: &'p Table,
+    outer: &'p Table,
+    /// The residual condition only asks for another record of the same table
+    /// (`ticket_id != this.ticket_id`): decided by comparing rows, not by evaluating it.
+    other_record: bool,
 }
 
-impl Pair<'_> {
+impl<'p> Pair<'p> {
+    pub(super) fn new(
+        prog: &'p Program,
+        env: &'p Env<'p>,
+        plan: &'p ExistsPlan,
+        inner: &'p Table,
+        outer: &'p Table,
+    ) -> Pair<'p> {
+        let id_field = |side: Side, node: NodeId| match prog.residual[node as usize] {
+            Node::Field { side: s, field } if s == side => {
+                matches!(inner.columns[field as usize], crate::data::Column::Id(_)).then_some(field)
+            }
+            _ => None,
+        };
+        let other_record = std::ptr::eq(inner, outer)
+            && plan.residual.is_some_and(|id| match prog.residual[id as usize] {
+                Node::Cmp { op: BinaryOp::Ne, a, b } => {
+                    let (a, b) = match id_field(Side::Row, a) {
+                        Some(_) => (a, b),
+                        None => (b, a),
+                    };
+                    id_field(Side::Row, a).is_some() && id_field(Side::Outer, b) == id_field(Side::Row, a)
+                }
+                _ => false,
+            });
+        Pair { prog, env, plan, inner, outer, other_record }
+    }
+
     /// Whether a record of a group (`len` entries in time order: entry `j` is row
     /// `row_at(j)` at `time_at(j)`) lies in the window `(lower, upper)` of `outer_row` and
     /// meets the residual condition. A null bound matches nothing.
@@ -211,6 +242,7 @@ impl Pair<'_> {
         }
         let matches = |inner_row: u32| match self.plan.residual {
             None => true,
+            Some(_) if self.other_record => inner_row as usize != outer_row,
             Some(id) => {
                 eval_residual(self.prog, self.env, self.inner, self.outer, id, inner_row as usize, outer_row) == 1
             }

@@ -88,7 +88,7 @@ impl Answer<'_> {
         let (prog, env) = (self.prog, self.env);
         let plan = &prog.exists[self.index];
         let table = env.data.table(prog.source);
-        let pair = Pair { prog, env, plan, inner: table, outer: table };
+        let pair = Pair::new(prog, env, plan, table, table);
         let needed = bound_nodes(prog, self.index);
         let bound = |ev: &Evaluator, b: Option<(NodeId, bool)>, i: usize| b.map(|(id, inc)| (ev.values(id)[i], inc));
         let mut spread = buckets::spread(table, self.keyed, self.n_keys, time_of);

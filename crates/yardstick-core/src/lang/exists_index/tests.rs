@@ -201,3 +201,30 @@ fn self_join_answers_equal_row_by_row_probes_with(far: bool) {
         assert!(probed.contains(&1) && probed.contains(&0), "{text}: both answers occur");
     }
 }
+
+/// A residual that only asks for another record of the same table (its id differs, either
+/// way round) is decided by comparing rows; any other residual is evaluated.
+#[test]
+fn another_record_is_told_by_its_row() {
+    let settings = Settings::default();
+    let tickets = "ticket_id,created_at,customer_id,agent_id\nT1,2025-03-01T00:00:00Z,C1,\n";
+    let data = dataset(&[("tickets", tickets)], &settings);
+    let (org, _) = Org::build(&data);
+    let clock = crate::calendar::BusinessClock::with_range(&settings.calendar, &settings.tz, 0, 0);
+    let clocks = Clocks { default: std::sync::Arc::new(clock), by_team: Vec::new() };
+    let env = Env { data: &data, org: &org, clocks: &clocks, indexes: &[], flags: &[] };
+    let table = data.table(Source::Tickets);
+    for (text, other_record) in [
+        ("exists(tickets where customer_id = this.customer_id and ticket_id != this.ticket_id)", true),
+        ("exists(tickets where customer_id = this.customer_id and this.ticket_id != ticket_id)", true),
+        ("exists(tickets where customer_id = this.customer_id and agent_id != this.agent_id)", false),
+        ("exists(tickets where customer_id = this.customer_id and ticket_id = this.ticket_id)", false),
+    ] {
+        let params = Params::default();
+        let compiler = Compiler { data: &data, params: &params, options: Options::default() };
+        let mut prog = Program::new(Source::Tickets);
+        compiler.compile(&mut prog, &parse_expr(text).expect("parses")).expect("compiles");
+        let pair = Pair::new(&prog, &env, &prog.exists[0], table, table);
+        assert_eq!(pair.other_record, other_record, "{text}");
+    }
+}
