@@ -168,7 +168,7 @@ enum Command {
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
         /// Compute runs per size (the first, which also works out the `exists` answers, is
-        /// reported apart from the median of the others).
+        /// reported apart from the median of the others); 0 measures the loads alone.
         #[arg(long, default_value_t = 5)]
         runs: usize,
         /// Loads per size (the median is reported).

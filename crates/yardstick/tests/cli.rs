@@ -256,3 +256,22 @@ fn records_show_what_counted_and_what_was_excluded() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The bench generates its data once and reports loads and computations; `--runs 0`
+/// measures the loads alone.
+#[test]
+fn bench_reports_loads_and_runs() {
+    let dir = temp_dir("bench");
+    let base = ["bench", "--tickets", "3000", "--loads", "1", "--dir", dir.to_str().unwrap()];
+    let (out, err, code) = yardstick(&[&base[..], &["--runs", "0"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let row = out.lines().find(|l| l.starts_with("| 3000 |")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.ends_with("| — | — | — | — | — | — |"), "{row}");
+    assert!(!err.contains("compute run"), "{err}");
+    let (out, err, code) = yardstick(&[&base[..], &["--runs", "2"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("compute run 2") && !err.contains("generating"), "{err}");
+    let row = out.lines().find(|l| l.starts_with("| 3000 |")).unwrap_or_else(|| panic!("{out}"));
+    assert!(!row.contains('—') && row.contains("cards)"), "{row}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
