@@ -2,8 +2,6 @@
 //! (`ranks.rs` finds the values at the wanted ranks); for the few (subject, period)s a live change touched, by
 //! gathering and sorting their values.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
 use rayon::prelude::*;
 
 use super::finalize::{Context, MetricValues, Touched, add_up, partials, period_slots, subject_list, type_scale};
@@ -140,7 +138,7 @@ pub fn finalize_percentiles(
 /// `(value, index)` pairs in value order, as [`sort_by_value`] leaves them.
 pub(super) enum SortedValues {
     /// `(value − min) << 24 | index` (values spanning at most 40 bits, indexes below 2²⁴).
-    Packed { keys: Vec<AtomicU64>, min: i64 },
+    Packed { keys: Vec<u64>, min: i64 },
     /// `(value, index)` otherwise.
     Wide { pairs: Vec<(i64, u32)> },
 }
@@ -159,7 +157,7 @@ impl SortedValues {
     pub(super) fn get(&self, j: usize) -> (i64, u32) {
         match self {
             SortedValues::Packed { keys, min } => {
-                let k = keys[j].load(Relaxed);
+                let k = keys[j];
                 (min + (k >> INDEX_BITS) as i64, (k & ((1 << INDEX_BITS) - 1)) as u32)
             }
             SortedValues::Wide { pairs } => pairs[j],
@@ -170,8 +168,7 @@ impl SortedValues {
 /// Sorts `(index, value)` pairs by value. Packed pairs (all but the rarest:
 /// [`Pairs::packed_parts`]) by an LSD radix sort over the bits in which the values differ
 /// (two 11-bit passes sort durations of up to 48 days; the first reads the scan's parts
-/// directly; the cells are atomics only so that threads may share the array — plain
-/// moves); the others by a stable sort.
+/// directly); the others by a stable sort.
 pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
     let Some(parts) = pairs.packed_parts() else {
         let mut a: Vec<(i64, u32)> = pairs.iter().map(|(i, v)| (v, i)).collect();
@@ -195,7 +192,7 @@ pub(super) fn sort_by_value(pairs: &Pairs) -> SortedValues {
 /// pass before wrote.
 enum Piece<'a> {
     Part(&'a [u64], u64),
-    Sorted(&'a [AtomicU64]),
+    Sorted(&'a [u64]),
 }
 
 impl Piece<'_> {
@@ -203,29 +200,29 @@ impl Piece<'_> {
     fn for_each(&self, mut f: impl FnMut(u64)) {
         match self {
             Piece::Part(keys, base) => keys.iter().for_each(|&k| f(k - base)),
-            Piece::Sorted(keys) => keys.iter().for_each(|k| f(k.load(Relaxed))),
+            Piece::Sorted(keys) => keys.iter().for_each(|&k| f(k)),
         }
     }
 }
 
 /// Stable LSD radix sort of the keys of `parts` less `base`, by bits `[from, to)`, 11 bits
 /// a pass (at least one pass: the first moves the keys out of the parts). Each pass runs in
-/// parallel: every piece counts its digits, the counts give each (piece, digit) its first
-/// place, and the pieces scatter at once.
-fn radix_sort(parts: &[Vec<u64>], base: u64, from: u32, to: u32) -> Vec<AtomicU64> {
+/// parallel: every piece counts its digits, the counts give each (piece, digit) its own
+/// part of the output, and the pieces scatter at once. The output arrays are never filled
+/// beforehand: the scatter is their first write.
+fn radix_sort(parts: &[Vec<u64>], base: u64, from: u32, to: u32) -> Vec<u64> {
     let n: usize = parts.iter().map(Vec::len).sum();
     let per = n.div_ceil(4 * rayon::current_num_threads()).max(1 << 16);
-    let zeroed = || (0..n).into_par_iter().map(|_| AtomicU64::new(0)).collect::<Vec<AtomicU64>>();
-    let mut sorted = zeroed();
+    let mut sorted = vec![0u64; n];
     let first: Vec<Piece> = parts.iter().flat_map(|p| p.chunks(per)).map(|c| Piece::Part(c, base)).collect();
-    radix_pass(&first, from, &sorted);
+    radix_pass(&first, from, &mut sorted);
     // Later passes go back and forth between two arrays (the second made only if needed).
-    let mut spare: Option<Vec<AtomicU64>> = None;
+    let mut spare: Option<Vec<u64>> = None;
     let mut shift = from + RADIX_BITS;
     while shift < to {
-        let out = spare.take().unwrap_or_else(zeroed);
+        let mut out = spare.take().unwrap_or_else(|| vec![0u64; n]);
         let pieces: Vec<Piece> = sorted.chunks(per).map(Piece::Sorted).collect();
-        radix_pass(&pieces, shift, &out);
+        radix_pass(&pieces, shift, &mut out);
         spare = Some(std::mem::replace(&mut sorted, out));
         shift += RADIX_BITS;
     }
@@ -235,7 +232,7 @@ fn radix_sort(parts: &[Vec<u64>], base: u64, from: u32, to: u32) -> Vec<AtomicU6
 const RADIX_BITS: u32 = 11;
 
 /// One stable pass by the 11 bits at `shift`, from `pieces` (in order) into `out`.
-fn radix_pass(pieces: &[Piece], shift: u32, out: &[AtomicU64]) {
+fn radix_pass(pieces: &[Piece], shift: u32, out: &mut [u64]) {
     const DIGITS: usize = 1 << RADIX_BITS;
     let digit = |x: u64| ((x >> shift) as usize) & (DIGITS - 1);
     let counts: Vec<Vec<usize>> = pieces
@@ -246,19 +243,20 @@ fn radix_pass(pieces: &[Piece], shift: u32, out: &[AtomicU64]) {
             count
         })
         .collect();
-    let mut places = vec![vec![0usize; DIGITS]; counts.len()];
-    let mut next = 0;
+    // Each (piece, digit)'s part of `out`: digit-major, pieces in order within a digit.
+    let mut places: Vec<Vec<&mut [u64]>> = pieces.iter().map(|_| Vec::with_capacity(DIGITS)).collect();
+    let mut rest = out;
     for d in 0..DIGITS {
-        for (c, count) in counts.iter().enumerate() {
-            places[c][d] = next;
-            next += count[d];
+        for (place, count) in places.iter_mut().zip(&counts) {
+            place.push(rest.split_off_mut(..count[d]).expect("the counts add up to the output"));
         }
     }
     pieces.par_iter().zip(places).for_each(|(piece, mut place)| {
+        let mut fill = [0usize; DIGITS];
         piece.for_each(|x| {
             let d = digit(x);
-            out[place[d]].store(x, Relaxed);
-            place[d] += 1;
+            place[d][fill[d]] = x;
+            fill[d] += 1;
         })
     });
 }
