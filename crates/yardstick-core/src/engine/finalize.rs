@@ -91,6 +91,7 @@ pub fn finalize_metric(
     let n_periods = cx.timeline.periods.len();
     let mut out: MetricValues = vec![SubjectValues::new(); n_periods];
     let subjects = subject_list(metric, cx, only);
+    let mut ordered = Vec::new();
     for (k, period_values) in out.iter_mut().enumerate() {
         if only.is_some_and(|t| !t.periods[k]) {
             continue;
@@ -139,8 +140,10 @@ pub fn finalize_metric(
                     value.value = None;
                 }
             }
-            period_values.insert(subject, value);
+            ordered.push((subject, value));
         }
+        *period_values = SubjectValues::from_ordered(&ordered[..]);
+        ordered.clear();
     }
     out
 }

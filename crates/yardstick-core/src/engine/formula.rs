@@ -34,12 +34,16 @@ pub fn evaluate_formulas(metrics: &[MetricDef], out: &mut [Option<Values>], n_pe
             for (k, values) in result.iter_mut().enumerate() {
                 let subjects: BTreeSet<Subject> =
                     refs.iter().flat_map(|&r| out[r].as_ref().expect("computed")[k].keys().copied()).collect();
-                for s in subjects {
-                    let lookup = |name: &str| {
-                        index.get(name).and_then(|&r| out[r].as_ref().expect("computed")[k].get(&s).copied())
-                    };
-                    values.insert(s, eval(&w.expr, &lookup));
-                }
+                let ordered: Vec<(Subject, MetricValue)> = subjects
+                    .into_iter()
+                    .map(|s| {
+                        let lookup = |name: &str| {
+                            index.get(name).and_then(|&r| out[r].as_ref().expect("computed")[k].get(&s).copied())
+                        };
+                        (s, eval(&w.expr, &lookup))
+                    })
+                    .collect();
+                *values = SubjectValues::from_ordered(ordered);
             }
             out[i] = Some(result);
             progressed = true;

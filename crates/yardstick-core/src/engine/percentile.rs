@@ -113,7 +113,7 @@ pub fn finalize_percentiles(
             (0..n_periods)
                 .map(|k| {
                     let partial = partials(metric, group, counters, k, cx);
-                    let mut out = SubjectValues::new();
+                    let mut out = Vec::new();
                     for (si, (subject, cells)) in subjects.iter().enumerate() {
                         if add_up(&partial, cells)[0] == 0 {
                             continue;
@@ -126,9 +126,9 @@ pub fn finalize_percentiles(
                             let (lo, hi, p_den) = (lo as i128, hi as i128, p_den as i128);
                             Rational::new(lo * p_den + (hi - lo) * frac, p_den * scale)
                         });
-                        out.insert(*subject, MetricValue::plain(value.flatten()).with_sample(n as i64));
+                        out.push((*subject, MetricValue::plain(value.flatten()).with_sample(n as i64)));
                     }
-                    out
+                    SubjectValues::from_ordered(out)
                 })
                 .collect()
         })
