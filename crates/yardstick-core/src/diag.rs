@@ -90,6 +90,40 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The candidate a misspelt `word` most likely meant: the one fewest single-character
+/// edits away (insertions, deletions, substitutions; case ignored), if that is at most a
+/// third of the word's length (at least one edit) and no other candidate is as close.
+pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word: Vec<char> = word.to_lowercase().chars().collect();
+    let limit = (word.len() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    let mut tied = false;
+    for candidate in candidates {
+        let d = edit_distance(&word, &candidate.to_lowercase().chars().collect::<Vec<char>>());
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tied = true,
+            _ => (best, tied) = (Some((d, candidate)), false),
+        }
+    }
+    best.filter(|&(d, _)| d <= limit && !tied).map(|(_, c)| c)
+}
+
+/// Levenshtein distance between two strings of characters.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let next = (diagonal + (x != y) as usize).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// 1-based line and character column of a byte offset in `text`.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -128,6 +162,24 @@ mod tests {
         assert_eq!(line_column(text, at), (1, 3));
         let second = text.rfind('=').unwrap();
         assert_eq!(line_column(text, second), (2, 4));
+    }
+
+    /// A misspelling finds what it meant; a word far from every candidate, or as close to
+    /// two of them, finds nothing.
+    #[test]
+    fn closest_finds_the_one_meant() {
+        let ids = ["fcr_rate", "csat_rate", "nps", "created_at", "closed_at", "处理时长"];
+        assert_eq!(closest("fcr_rat", ids), Some("fcr_rate"));
+        assert_eq!(closest("FCR_RATE", ids), Some("fcr_rate"));
+        assert_eq!(closest("csatrate", ids), Some("csat_rate"));
+        assert_eq!(closest("create_at", ids), Some("created_at"));
+        assert_eq!(closest("处理时间", ids), Some("处理时长"));
+        assert_eq!(closest("npss", ids), Some("nps"));
+        assert_eq!(closest("first_response", ids), None);
+        assert_eq!(closest("x", ids), None);
+        // As near to two candidates: no guess.
+        assert_eq!(closest("closed_et", ["closed_at", "closed_et2"]), None);
+        assert_eq!(edit_distance(&['a', 'b'], &[]), 2);
     }
 
     #[test]

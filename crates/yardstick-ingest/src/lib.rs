@@ -79,10 +79,11 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
     others.sort();
     for other in others {
         let names: Vec<String> = Source::ALL.iter().map(|s| format!("{}.csv", s.name())).collect();
-        diagnostics.push(
-            Diagnostic::warning(&other, 0, 0, "not a Yardstick file; skipped")
-                .fix(format!("rename it to one of {}", names.join(", "))),
-        );
+        let fix = match yardstick_core::diag::closest(&other, names.iter().map(String::as_str)) {
+            Some(meant) => format!("did you mean {meant}? Rename it"),
+            None => format!("rename it to one of {}", names.join(", ")),
+        };
+        diagnostics.push(Diagnostic::warning(&other, 0, 0, "not a Yardstick file; skipped").fix(fix));
     }
     data.shrink_to_fit();
     Ok(Loaded { data, reports, diagnostics })

@@ -86,6 +86,19 @@ fn header_problems_stop_the_file() {
     assert!(errors[0].starts_with("tickets.csv:1:3: error: unknown column `customer` in tickets.csv — fix: rename it to one of ticket_id, created_at, customer_id"));
     assert!(errors[1].contains("required column customer_id is missing"));
     assert_eq!(data.table(Source::Tickets).len(), 0);
+    // A near miss is named.
+    let errors = import(
+        &mut data,
+        &settings,
+        Source::Tickets,
+        b"ticket_id,create_at,customer_id
+T1,2025-03-01,C1
+",
+    );
+    assert!(
+        errors[0].ends_with("unknown column `create_at` in tickets.csv — fix: did you mean created_at? Rename it, or list it under ignore_columns"),
+        "{errors:?}"
+    );
 }
 
 #[test]

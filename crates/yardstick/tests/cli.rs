@@ -116,6 +116,7 @@ fn bad_data_is_reported_with_file_line_and_column() {
     std::fs::write(dir.join("teams.csv"), "team_id,name\nT1,一组\n").unwrap();
     std::fs::write(dir.join("people.csv"), "person_id,name,role,team_id\nP1,张三,agent,T1\n").unwrap();
     std::fs::write(dir.join("tickets.csv"), "ticket_id,created_at,customer_id,agent_id,resolved_at\nK1,2025-03-01T09:00:00+08:00,C1,P1,2025-03-01T10:00:00+08:00\nK2,2025-03-01T25:00,C1,P1,\n").unwrap();
+    std::fs::write(dir.join("survey.csv"), "survey_id\n").unwrap();
     let (out, err, code) = yardstick(&[
         "metrics",
         "--data",
@@ -130,6 +131,10 @@ fn bad_data_is_reported_with_file_line_and_column() {
     assert_eq!(code, 0);
     assert!(err.contains("tickets.csv:3:2: error in created_at: `2025-03-01T25:00` is not a time"), "{err}");
     assert!(err.contains("1 row(s) were rejected"), "{err}");
+    assert!(
+        err.contains("survey.csv: warning: not a Yardstick file; skipped — fix: did you mean surveys.csv? Rename it"),
+        "{err}"
+    );
     assert!(out.ends_with("2025-03,org,org,tickets_resolved,1,,\n"), "{out}");
     // Unknown metric and bad period are clear errors.
     let (_, err, code) =
@@ -152,6 +157,9 @@ fn bad_data_is_reported_with_file_line_and_column() {
         assert_eq!(code, 2, "{command}");
         assert!(err.contains("unknown metric `fcr`") && !err.contains("no-such-folder"), "{command}: {err}");
     }
+    // A near miss is named.
+    let (_, err, _) = yardstick(&["metrics", "--data", "no-such-folder", "--period", "2025-03", "--metric", "fcr_rat"]);
+    assert!(err.contains("unknown metric `fcr_rat` — fix: did you mean `fcr_rate`? The metrics are "), "{err}");
     let (_, err, code) = yardstick(&["metrics", "--data", dir.to_str().unwrap(), "--period", "March"]);
     assert_eq!(code, 2);
     assert!(err.contains("`March` is not a period"), "{err}");

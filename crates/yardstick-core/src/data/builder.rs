@@ -494,11 +494,11 @@ pub fn map_header(
             }
             None => {
                 let names: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
-                errors.push((
-                    i + 1,
-                    format!("unknown column `{name}` in {}.csv", def.name),
-                    format!("rename it to one of {} or list it under ignore_columns", names.join(", ")),
-                ));
+                let fix = match crate::diag::closest(name, names.iter().copied()) {
+                    Some(meant) => format!("did you mean {meant}? Rename it, or list it under ignore_columns"),
+                    None => format!("rename it to one of {} or list it under ignore_columns", names.join(", ")),
+                };
+                errors.push((i + 1, format!("unknown column `{name}` in {}.csv", def.name), fix));
                 out.push(None);
             }
         }

@@ -152,8 +152,14 @@ impl<'a> Engine<'a> {
                 let mut known: Vec<&str> =
                     catalogue.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str()).collect();
                 known.sort_unstable();
-                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`"))
-                    .fix(format!("use one of {} (add .change or .attainment for derived forms)", known.join(", ")))
+                let all = format!("{} (add .change or .attainment for derived forms)", known.join(", "));
+                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`")).fix(match crate::diag::closest(
+                    base,
+                    known.iter().copied(),
+                ) {
+                    Some(meant) => format!("did you mean `{meant}`? The metrics are {all}"),
+                    None => format!("use one of {all}"),
+                })
             })?;
             for m in defs {
                 if derived == Derived::Attainment && self.target(&m).is_none() {

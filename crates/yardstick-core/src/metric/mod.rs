@@ -80,7 +80,12 @@ impl Catalogue {
                             w.column,
                             format!("formula of {} uses unknown metric `{name}`", m.id),
                         )
-                        .fix("define that metric or correct the name"),
+                        .fix(
+                            match crate::diag::closest(&name, self.by_id.keys().map(String::as_str)) {
+                                Some(meant) => format!("did you mean `{meant}`? Or define that metric"),
+                                None => "define that metric or correct the name".to_string(),
+                            },
+                        ),
                     );
                 }
             }

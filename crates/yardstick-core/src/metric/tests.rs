@@ -83,7 +83,7 @@ numerator = "contact_count = 1"
 "#;
     let e = errors(unknown_field);
     assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("my.toml:10:10: error: metric chat_fcr: in `chanel = 'chat'`: `chanel` is not a field of tickets; fields: ticket_id"), "{}", e[0]);
+    assert!(e[0].starts_with("my.toml:10:10: error: metric chat_fcr: in `chanel = 'chat'`: `chanel` is not a field of tickets (did you mean `channel`?); fields: ticket_id"), "{}", e[0]);
 
     let bad_label = unknown_field.replace("chanel = 'chat'", "channel = 'wechat'");
     assert!(errors(&bad_label)[0].contains(
@@ -111,7 +111,9 @@ numerator = "contact_count = 1"
     );
 
     let formula = "[[metric]]\nid = \"x\"\nname_zh = \"x\"\nname_en = \"x\"\nformula = \"ratio(tickets_resolvd, tickets_resolved)\"\n";
-    assert!(errors(formula)[0].contains("formula of x uses unknown metric `tickets_resolvd`"));
+    assert!(errors(formula)[0].contains(
+        "formula of x uses unknown metric `tickets_resolvd` — fix: did you mean `tickets_resolved`? Or define that metric"
+    ));
 
     let toml_syntax = "[[metric]]\nid = \"x\"\nname_zh = \n";
     assert!(errors(toml_syntax)[0].starts_with("my.toml:3:"), "{:?}", errors(toml_syntax));

@@ -236,7 +236,14 @@ impl Compiler<'_> {
             let field_name = if last { name.clone() } else { format!("{name}_id") };
             let Some(field_def) = def.field(&field_name) else {
                 let fields: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
-                return err(span, format!("`{name}` is not a field of {}; fields: {}", def.name, fields.join(", ")));
+                let meant = match crate::diag::closest(name, fields.iter().copied()) {
+                    Some(meant) => format!(" (did you mean `{meant}`?)"),
+                    None => String::new(),
+                };
+                return err(
+                    span,
+                    format!("`{name}` is not a field of {}{meant}; fields: {}", def.name, fields.join(", ")),
+                );
             };
             let field = def.field_index(field_def.name).expect("field") as u16;
             let ty = field_type(source, field, field_def.ty);

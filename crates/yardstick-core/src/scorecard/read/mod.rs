@@ -310,11 +310,12 @@ impl Reader<'_> {
         let mut known: Vec<&str> =
             self.catalogue.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str()).collect();
         known.sort_unstable();
-        self.at(
-            s.span().start,
-            format!("unknown metric `{}`", s.get_ref()),
-            &format!("use a catalogue metric ({}), rating_mean:ITEM, or add .change / .attainment", known.join(", ")),
-        )
+        let all = format!("a catalogue metric ({}), rating_mean:ITEM, or add .change / .attainment", known.join(", "));
+        let fix = match crate::diag::closest(s.get_ref(), known.iter().copied()) {
+            Some(meant) => format!("did you mean `{meant}`? Use {all}"),
+            None => format!("use {all}"),
+        };
+        self.at(s.span().start, format!("unknown metric `{}`", s.get_ref()), &fix)
     }
 
     fn condition(&self, s: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<Condition> {

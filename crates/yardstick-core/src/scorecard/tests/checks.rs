@@ -45,7 +45,13 @@ fn the_built_in_templates_are_valid() {
 fn an_unknown_metric_is_named_with_its_position() {
     let e = errors(&item("fcr_rat", 100, "method = \"linear\"\ntarget = 0.8\nthreshold = 0.5"));
     assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("9:10: error: unknown metric `fcr_rat` — fix: use a catalogue metric ("), "{}", e[0]);
+    assert!(
+        e[0].starts_with(
+            "9:10: error: unknown metric `fcr_rat` — fix: did you mean `fcr_rate`? Use a catalogue metric ("
+        ),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]
