@@ -65,6 +65,20 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
             let size = file.metadata().map_err(io)?.len();
             import_reader_into(&mut data, &at, &mut file, Some(size), &mut diagnostics, &mut blocks).map_err(io)?
         };
+        // The table was empty: fewer rows than were loaded means ids repeated within the
+        // file (the later row updates the record: SPEC §3's upsert), worth a word.
+        let repeated = report.rows_loaded.saturating_sub(data.table(source).len());
+        if repeated > 0 {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &name,
+                    0,
+                    0,
+                    format!("{repeated} row(s) repeat the id of an earlier row; for each such id the last row is kept"),
+                )
+                .fix("remove the repeated rows (a file exported twice?), or leave them if the later rows are corrections"),
+            );
+        }
         reports.push(report);
     }
     if reports.is_empty() {

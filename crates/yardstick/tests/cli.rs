@@ -115,7 +115,7 @@ fn bad_data_is_reported_with_file_line_and_column() {
     let dir = temp_dir("bad");
     std::fs::write(dir.join("teams.csv"), "team_id,name\nT1,一组\n").unwrap();
     std::fs::write(dir.join("people.csv"), "person_id,name,role,team_id\nP1,张三,agent,T1\n").unwrap();
-    std::fs::write(dir.join("tickets.csv"), "ticket_id,created_at,customer_id,agent_id,resolved_at\nK1,2025-03-01T09:00:00+08:00,C1,P1,2025-03-01T10:00:00+08:00\nK2,2025-03-01T25:00,C1,P1,\n").unwrap();
+    std::fs::write(dir.join("tickets.csv"), "ticket_id,created_at,customer_id,agent_id,resolved_at\nK1,2025-03-01T09:00:00+08:00,C1,P1,2025-03-01T10:00:00+08:00\nK2,2025-03-01T25:00,C1,P1,\nK1,2025-03-01T09:00:00+08:00,C1,P1,2025-03-01T10:00:00+08:00\n").unwrap();
     std::fs::write(dir.join("survey.csv"), "survey_id\n").unwrap();
     let (out, err, code) = yardstick(&[
         "metrics",
@@ -131,6 +131,12 @@ fn bad_data_is_reported_with_file_line_and_column() {
     assert_eq!(code, 0);
     assert!(err.contains("tickets.csv:3:2: error in created_at: `2025-03-01T25:00` is not a time"), "{err}");
     assert!(err.contains("1 row(s) were rejected"), "{err}");
+    assert!(
+        err.contains(
+            "tickets.csv: warning: 1 row(s) repeat the id of an earlier row; for each such id the last row is kept"
+        ),
+        "{err}"
+    );
     assert!(
         err.contains("survey.csv: warning: not a Yardstick file; skipped — fix: did you mean surveys.csv? Rename it"),
         "{err}"
