@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::ast::BinaryOp;
 use super::compile::MICROS;
-use super::exists_index::probe;
+use super::exists_index::Pair;
 pub use super::exists_index::{ExistsIndex, exists_flags, needs_index};
 use super::program::{Node, NodeId, Program};
 use crate::calendar::BusinessClock;
@@ -290,19 +290,10 @@ impl Evaluator {
                 // In two sweeps: first every row's group (independent loads the processor
                 // overlaps), then the probes.
                 let groups: Vec<std::ops::Range<usize>> = keys.iter().map(|&k| idx.group(k)).collect();
+                let pair = Pair::new(prog, env, plan, inner, table);
                 for (i, o) in out.iter_mut().enumerate() {
-                    *o = probe(
-                        prog,
-                        env,
-                        plan,
-                        idx,
-                        inner,
-                        table,
-                        rows.row(i),
-                        groups[i].clone(),
-                        lower.map(|(v, inc)| (v[i], inc)),
-                        upper.map(|(v, inc)| (v[i], inc)),
-                    ) as i64;
+                    let window = (lower.map(|(v, inc)| (v[i], inc)), upper.map(|(v, inc)| (v[i], inc)));
+                    *o = pair.probe(idx, rows.row(i), groups[i].clone(), window) as i64;
                 }
             }
         }

@@ -158,34 +158,6 @@ fn probing_nodes(prog: &Program, index: usize) -> (usize, Vec<bool>) {
     (node, prog.reachable([node as NodeId], |i| i == index))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn probe(
-    prog: &Program,
-    env: &Env,
-    plan: &ExistsPlan,
-    idx: &ExistsIndex,
-    inner: &Table,
-    outer: &Table,
-    outer_row: usize,
-    group: std::ops::Range<usize>,
-    lower: Option<(i64, bool)>,
-    upper: Option<(i64, bool)>,
-) -> bool {
-    let pair = Pair::new(prog, env, plan, inner, outer);
-    let rows = &idx.rows[group.clone()];
-    let window = (lower, upper);
-    match &idx.times {
-        Times::Narrow { base, since } => {
-            let since = &since[group];
-            pair.any_in_window(outer_row, rows.len(), |j| base + since[j] as i64, |j| rows[j], window)
-        }
-        Times::Wide(times) => {
-            let times = &times[group];
-            pair.any_in_window(outer_row, rows.len(), |j| times[j], |j| rows[j], window)
-        }
-    }
-}
-
 /// What deciding whether an inner record matches an outer one reads.
 pub(super) struct Pair<'p> {
     prog: &'p Program,
@@ -224,6 +196,28 @@ impl<'p> Pair<'p> {
                 _ => false,
             });
         Pair { prog, env, plan, inner, outer, other_record }
+    }
+
+    /// Whether a record of index group `group` lies in the window `(lower, upper)` of
+    /// `outer_row` and meets the residual condition.
+    pub(super) fn probe(
+        &self,
+        idx: &ExistsIndex,
+        outer_row: usize,
+        group: std::ops::Range<usize>,
+        window: (Option<(i64, bool)>, Option<(i64, bool)>),
+    ) -> bool {
+        let rows = &idx.rows[group.clone()];
+        match &idx.times {
+            Times::Narrow { base, since } => {
+                let since = &since[group];
+                self.any_in_window(outer_row, rows.len(), |j| base + since[j] as i64, |j| rows[j], window)
+            }
+            Times::Wide(times) => {
+                let times = &times[group];
+                self.any_in_window(outer_row, rows.len(), |j| times[j], |j| rows[j], window)
+            }
+        }
     }
 
     /// Whether a record of a group (`len` entries in time order: entry `j` is row
