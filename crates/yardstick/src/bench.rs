@@ -27,17 +27,18 @@ fn rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// CPU seconds (user + system, all threads) this process has used, and its minor page
+/// CPU seconds (user and system, all threads) this process has used, and its minor page
 /// faults. With wall time, the first tells a slower build from a host that took the CPU
-/// away (steal time is not counted); the second counts fresh memory touched (each fault
-/// maps a page, which the kernel zeroes first).
-fn cpu_and_faults() -> (f64, u64) {
+/// away (steal time is not counted); system time and faults show fresh memory touched
+/// (each fault maps a page, which the kernel zeroes first, and which this VM's host may
+/// have to back anew: ARCHITECTURE.md, "Measuring").
+fn cpu_and_faults() -> (f64, f64, u64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces): minflt
     // is the 10th, utime and stime the 14th and 15th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let field = |k: usize| rest.split_whitespace().nth(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    ((field(11) + field(12)) as f64 / 100.0, field(7))
+    (field(11) as f64 / 100.0, field(12) as f64 / 100.0, field(7))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -152,15 +153,16 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize) -> Result<ExitC
         let mut times = Vec::new();
         let mut n_rows = 0;
         for run in 0..runs {
-            let (started, (cpu, faults)) = (Instant::now(), cpu_and_faults());
+            let (started, (user, system, faults)) = (Instant::now(), cpu_and_faults());
             let rows = engine.compute(&catalogue, &query).map_err(|d| anyhow::anyhow!("{d}"))?;
             let t = started.elapsed().as_secs_f64();
-            let (cpu_after, faults_after) = cpu_and_faults();
+            let (user_after, system_after, faults_after) = cpu_and_faults();
             eprintln!(
-                "  compute run {}: {:.3} s, {:.2} CPU s, {} page faults ({} values)",
+                "  compute run {}: {:.3} s, CPU {:.2} s user + {:.2} s system, {} page faults ({} values)",
                 run + 1,
                 t,
-                cpu_after - cpu,
+                user_after - user,
+                system_after - system,
                 faults_after - faults,
                 rows.len()
             );
