@@ -174,6 +174,11 @@ enum Command {
         /// Loads per size (the median is reported).
         #[arg(long, default_value_t = 3)]
         loads: usize,
+        /// Each compute run on a new engine, so that every run works out the `exists`
+        /// answers again, as the first run after a load does (to compare builds on that
+        /// path: more runs per process, less noise).
+        #[arg(long)]
+        cold: bool,
     },
 }
 
@@ -228,7 +233,7 @@ fn main() -> ExitCode {
             commands::records(&data, &period, &metric, &subject, config.as_deref())
         }
         Command::Demo { out, tickets } => commands::demo(&out, tickets),
-        Command::Bench { tickets, dir, runs, loads } => bench::run(&tickets, &dir, runs, loads),
+        Command::Bench { tickets, dir, runs, loads, cold } => bench::run(&tickets, &dir, runs, loads, cold),
     };
     match result {
         Ok(code) => code,

@@ -287,5 +287,18 @@ fn bench_reports_loads_and_runs() {
     assert!(err.contains("compute run 2") && !err.contains("generating"), "{err}");
     let row = out.lines().find(|l| l.starts_with("| 3000 |")).unwrap_or_else(|| panic!("{out}"));
     assert!(!row.contains('—') && row.contains("cards)"), "{row}");
+    // `--cold`: every run works out the `exists` answers again (the profile shows each time);
+    // otherwise only the first does.
+    let exists_worked_out = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yardstick"))
+            .args([&base[..], &["--runs", "3"], extra].concat())
+            .env("YARDSTICK_PROFILE", "1")
+            .output()
+            .expect("run yardstick");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).matches("tickets exists").count()
+    };
+    assert_eq!(exists_worked_out(&[]), 1);
+    assert_eq!(exists_worked_out(&["--cold"]), 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
