@@ -88,12 +88,16 @@ pub fn metrics(
     };
     let query = Query { metrics: metrics.to_vec(), periods, subjects: kinds };
     let rows = engine.compute(&configured.catalogue, &query).map_err(|d| report(&[d]))?;
+    let started = Instant::now();
     let text = match format {
         Format::Csv => yardstick_core::engine::to_csv(&engine, &rows),
         Format::Json => output::json(&engine, &configured.catalogue, &rows),
         Format::Table => output::table(&engine, &configured.catalogue, &rows),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
+    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+        eprintln!("output: {} rows, {:.3} s", rows.len(), started.elapsed().as_secs_f64());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

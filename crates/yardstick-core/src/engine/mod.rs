@@ -11,6 +11,7 @@ pub mod explain;
 mod finalize;
 mod formula;
 mod live;
+mod output;
 mod pairs;
 mod percentile;
 mod plan;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
 pub use live::Live;
+pub use output::to_csv;
 pub use subject_values::SubjectValues;
 pub use timeline::Timeline;
 pub use value::{MetricValue, Rational};
@@ -363,25 +365,6 @@ fn rational_of_f64(x: f64) -> Option<Rational> {
 /// Is this metric defined over records (not a formula)?
 pub fn is_record_metric(m: &MetricDef) -> bool {
     matches!(m.kind, MetricKind::Records(_))
-}
-
-/// The `yardstick metrics` CSV contract (SPEC §4).
-pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
-    let mut out = String::from("period,subject_kind,subject_id,metric,value,numerator,denominator\n");
-    for r in rows {
-        let v = &r.value;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            r.period,
-            r.subject.kind(),
-            csv_field(&engine.subject_id(r.subject)),
-            csv_field(&r.metric),
-            v.value.map(|x| x.format6()).unwrap_or_default(),
-            v.numerator.map(|x| x.to_string()).unwrap_or_default(),
-            v.denominator.map(|x| x.to_string()).unwrap_or_default(),
-        ));
-    }
-    out
 }
 
 /// Quotes a CSV field when needed, and neutralises text a spreadsheet would execute.

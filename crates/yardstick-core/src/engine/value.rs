@@ -72,20 +72,32 @@ impl Rational {
     /// Rounded to `places` decimals (at most 12), half away from zero, trailing zeros
     /// stripped.
     pub fn format_places(self, places: u32) -> String {
+        let mut out = String::new();
+        self.write_places(&mut out, places);
+        out
+    }
+
+    /// [`Rational::format_places`] written onto `out` (no text made on the way: output of
+    /// a million values calls this a million times).
+    pub fn write_places(self, out: &mut String, places: u32) {
+        use std::fmt::Write;
         let unit = 10i128.pow(places);
         let rounded = self.round(places);
         let scaled = rounded.num * (unit / rounded.den);
-        if scaled == 0 {
-            return "0".to_string();
+        if scaled < 0 {
+            out.push('-');
         }
-        let sign = if scaled < 0 { "-" } else { "" };
         let a = scaled.unsigned_abs();
         let (int, frac) = (a / unit as u128, a % unit as u128);
-        if frac == 0 {
-            format!("{sign}{int}")
-        } else {
-            let frac = format!("{frac:0width$}", width = places as usize);
-            format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+        let _ = write!(out, "{int}");
+        if frac != 0 {
+            let mut digits = places as usize;
+            let mut frac = frac;
+            while frac % 10 == 0 {
+                frac /= 10;
+                digits -= 1;
+            }
+            let _ = write!(out, ".{frac:0digits$}");
         }
     }
 
@@ -258,6 +270,13 @@ mod tests {
         assert_eq!(f(300, 3), "100");
         assert_eq!(f(7, 1), "7");
         assert_eq!(f(1_234_567_891, 1_000), "1234567.891");
+        assert_eq!(f(-5, 1_000_000), "-0.000005");
+        assert_eq!(f(-101, 100), "-1.01");
+        assert_eq!(f(1, 2), "0.5");
+        // Written onto text already there, as the CSV output does.
+        let mut out = String::from("x,");
+        Rational::new(-7, 2).unwrap().write_places(&mut out, 6);
+        assert_eq!(out, "x,-3.5");
     }
 
     #[test]
