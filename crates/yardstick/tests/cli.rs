@@ -302,3 +302,47 @@ fn bench_reports_loads_and_runs() {
     assert_eq!(exists_worked_out(&["--cold"]), 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The three output formats hold the same rows in the same order, over enough rows that
+/// each format is written in several parallel blocks (4 096 rows a block for JSON and the
+/// table, 16 384 for CSV).
+#[test]
+fn csv_json_and_table_hold_the_same_rows() {
+    let dir = temp_dir("formats");
+    generate(&dir, "8000", "5");
+    let run = |format: &str| {
+        let mut args = vec!["metrics", "--data", dir.to_str().unwrap(), "--format", format];
+        for p in ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-Q1", "2025-Q2", "2025"] {
+            args.extend(["--period", p]);
+        }
+        let (out, err, code) = yardstick(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let csv = run("csv");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 16_384, "{} rows", rows.len());
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    let items = json.as_array().expect("an array");
+    assert_eq!(items.len(), rows.len());
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (item, row) in items.iter().zip(&rows) {
+        let fields = ["period", "subject_kind", "subject_id", "metric"].map(|k| text(&item[k]));
+        assert_eq!(fields, [row[0], row[1], row[2], row[3]], "{item}");
+        assert_eq!([text(&item["numerator"]), text(&item["denominator"])], [row[5], row[6]], "{item}");
+    }
+    let table = run("table");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), rows.len() + 2);
+    for (line, row) in lines[2..].iter().zip(&rows) {
+        // period, kind, "id name" of the subject, metric, …
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[..3], &row[..3], "{line}");
+        assert!(line.contains(&format!(" {} ", row[3])), "{line}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
