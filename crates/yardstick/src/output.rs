@@ -2,54 +2,79 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::fmt::Write;
+
 use rayon::prelude::*;
-use serde_json::{Value, json};
 use yardstick_core::engine::{Engine, ResultRow, Subject};
 use yardstick_core::metric::Catalogue;
 use yardstick_core::period::Period;
 use yardstick_core::schema::Source;
 
-fn number(text: &str) -> Value {
-    text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
-}
-
+/// The rows as a pretty-printed JSON array of objects (keys in order, as serde_json prints
+/// a `json!` object), written straight onto the text: the texts rows share are quoted once,
+/// numbers are written by serde_json, and blocks of rows are written in parallel. (Building
+/// a `serde_json::Value` per row and printing those took 7.5 s for 1.48 M rows.)
 pub fn json(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> String {
-    let texts = Texts::of(engine, catalogue, rows, |s| engine.subject_id(s));
     if rows.is_empty() {
         return "[]\n".to_string();
     }
-    let item = |r: &ResultRow| {
-        let (zh, en) = &texts.names[&*r.metric];
-        json!({
-            "period": texts.period(r.period),
-            "subject_kind": r.subject.kind(),
-            "subject_id": texts.subject(r.subject),
-            "metric": &*r.metric,
-            "name_zh": zh,
-            "name_en": en,
-            "value": r.value.value.map_or(Value::Null, |v| number(&v.format6())),
-            "numerator": r.value.numerator,
-            "denominator": r.value.denominator,
-        })
-    };
-    // Each block of rows written as the items of a pretty-printed array, in parallel: an
-    // item's own pretty text indented by two spaces, items apart by ",\n".
+    let texts = Texts::of(engine, catalogue, rows, |s| engine.subject_id(s));
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let or_null = |s: &Option<String>| s.as_deref().map_or("null".to_string(), quoted);
+    let names: HashMap<&str, [String; 3]> =
+        texts.names.iter().map(|(m, (zh, en))| (*m, [quoted(m), or_null(en), or_null(zh)])).collect();
+    let subjects: HashMap<Subject, String> = texts.subjects.iter().map(|(s, id)| (*s, quoted(id))).collect();
     let blocks: Vec<String> = rows
         .par_chunks(1 << 12)
         .map(|block| {
-            let mut out = String::new();
-            for r in block {
-                if !out.is_empty() {
+            let mut out = String::with_capacity(block.len() * 320);
+            for (i, r) in block.iter().enumerate() {
+                if i > 0 {
                     out.push_str(",\n");
                 }
-                let text = serde_json::to_string_pretty(&item(r)).unwrap_or_default();
-                out.push_str("  ");
-                out.push_str(&text.replace('\n', "\n  "));
+                let [metric, name_en, name_zh] = &names[&*r.metric];
+                let v = &r.value;
+                let _ = write!(
+                    out,
+                    "  {{\n    \"denominator\": {},\n    \"metric\": {metric},\n    \"name_en\": {name_en},\n    \"name_zh\": {name_zh},\n    \"numerator\": {},\n    \"period\": \"{}\",\n    \"subject_id\": {},\n    \"subject_kind\": \"{}\",\n    \"value\": {}\n  }}",
+                    Int(v.denominator),
+                    Int(v.numerator),
+                    texts.period(r.period),
+                    subjects[&r.subject],
+                    r.subject.kind(),
+                    Number(v.value),
+                );
             }
             out
         })
         .collect();
     format!("[\n{}\n]\n", blocks.join(",\n"))
+}
+
+/// An optional integer as JSON: the number, or `null`.
+struct Int(Option<i64>);
+
+impl std::fmt::Display for Int {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// A value as a JSON number: its 6-decimal text read as a float, as serde_json writes it
+/// (`100.0`, `0.5`, `1e-6`), or `null`.
+struct Number(Option<yardstick_core::engine::Rational>);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let float = self.0.and_then(|v| v.format6().parse::<f64>().ok()).filter(|x| x.is_finite());
+        match float {
+            Some(x) => f.write_str(&serde_json::to_string(&x).unwrap_or_default()),
+            None => f.write_str("null"),
+        }
+    }
 }
 
 /// The texts many rows share, made once: each metric's names, each subject's text, each
