@@ -21,6 +21,16 @@ impl Subject {
             Subject::Person(_) => "person",
         }
     }
+
+    /// The subject's place in the list organisation, teams, people (`n_teams` teams), for
+    /// arrays with a slot per subject.
+    pub fn index(self, n_teams: usize) -> usize {
+        match self {
+            Subject::Org => 0,
+            Subject::Team(t) => 1 + t as usize,
+            Subject::Person(p) => 1 + n_teams + p as usize,
+        }
+    }
 }
 
 /// `Cells::only_cell` of a person with several cells.

@@ -13,12 +13,8 @@ use crate::schema::Source;
 
 /// The CSV of `rows`, with its header.
 pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
-    let n_teams = engine.data.table(Source::Teams).len();
-    let at = |s: Subject| match s {
-        Subject::Org => 0,
-        Subject::Team(t) => 1 + t as usize,
-        Subject::Person(p) => 1 + n_teams + p as usize,
-    };
+    let n_teams = engine.org.n_teams();
+    let at = |s: Subject| s.index(n_teams);
     let mut subjects: Vec<Option<String>> = vec![None; 1 + n_teams + engine.data.table(Source::People).len()];
     let mut metrics: HashMap<&str, String> = HashMap::new();
     let mut periods: Vec<(Period, String)> = Vec::new();

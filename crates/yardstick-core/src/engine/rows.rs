@@ -30,11 +30,7 @@ pub fn rows(engine: &Engine, resolved: &Resolved, values: &[MetricValues]) -> Ve
     let period_rank = rank_of(resolved.query_periods.iter().map(|p| p.to_string()).collect());
     let metric_rank = rank_of(resolved.requested.iter().map(|(id, _, _)| id.clone()).collect());
     let n_teams = engine.org.n_teams();
-    let subject_index = |s: Subject| match s {
-        Subject::Org => 0,
-        Subject::Team(t) => 1 + t as usize,
-        Subject::Person(p) => 1 + n_teams + p as usize,
-    };
+    let subject_index = |s: Subject| s.index(n_teams);
     let all_subjects: Vec<Subject> = std::iter::once(Subject::Org)
         .chain((0..n_teams as u32).map(Subject::Team))
         .chain((0..engine.data.table(Source::People).len() as u32).map(Subject::Person))
