@@ -1,7 +1,6 @@
 //! Output formats of metric results: JSON, an aligned table, and a subject × metric pivot.
 
 use std::collections::{BTreeMap, HashMap};
-
 use std::fmt::Write;
 
 use rayon::prelude::*;
