@@ -98,9 +98,9 @@ pub fn card_json(names: &Names, set: &TemplateSet, c: &Scorecard, records: Optio
                 "threshold": num(r.threshold, 6),
                 "stretch": num(item.stretch, 6),
                 "value": num(r.value.and_then(|v| v.value), 6),
-                "numerator": r.value.and_then(|v| v.numerator),
-                "denominator": r.value.and_then(|v| v.denominator),
-                "sample": r.value.and_then(|v| v.sample),
+                "numerator": r.value.and_then(|v| v.numerator()),
+                "denominator": r.value.and_then(|v| v.denominator()),
+                "sample": r.value.and_then(|v| v.sample()),
                 "min_sample": item.min_sample.map(|n| n as i64),
                 "shrunk": r.shrunk.map(|s| json!({
                     "n": s.n as i64, "strength": num(Some(s.strength), 6), "own": num(Some(s.own), 6),

@@ -36,8 +36,8 @@ pub fn json(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Strin
                 let _ = write!(
                     out,
                     "  {{\n    \"denominator\": {},\n    \"metric\": {metric},\n    \"name_en\": {name_en},\n    \"name_zh\": {name_zh},\n    \"numerator\": {},\n    \"period\": \"{}\",\n    \"subject_id\": {},\n    \"subject_kind\": \"{}\",\n    \"value\": {}\n  }}",
-                    Int(v.denominator),
-                    Int(v.numerator),
+                    Int(v.denominator()),
+                    Int(v.numerator()),
                     texts.period(r.period),
                     subjects[&r.subject],
                     r.subject.kind(),
@@ -177,8 +177,8 @@ pub fn table(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Stri
                 r.metric.to_string(),
                 texts.names[&*r.metric].0.clone().unwrap_or_default(),
                 r.value.value.map(|v| v.format6()).unwrap_or_else(|| "—".into()),
-                r.value.numerator.map(|n| n.to_string()).unwrap_or_default(),
-                r.value.denominator.map(|n| n.to_string()).unwrap_or_default(),
+                r.value.numerator().map(|n| n.to_string()).unwrap_or_default(),
+                r.value.denominator().map(|n| n.to_string()).unwrap_or_default(),
             ]
         })
         .collect();

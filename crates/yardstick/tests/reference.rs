@@ -385,7 +385,7 @@ fn a_parent_team_adds_up_its_sub_teams_and_direct_members() {
     // (period, metric, kind, id) → (numerator, denominator)
     let mut nd: HashMap<(String, String, &str, String), (i128, i128)> = HashMap::new();
     for r in &rows {
-        if let (Some(n), Some(d)) = (r.value.numerator, r.value.denominator) {
+        if let (Some(n), Some(d)) = (r.value.numerator(), r.value.denominator()) {
             nd.insert(
                 (r.period.to_string(), r.metric.to_string(), r.subject.kind(), engine.subject_id(r.subject)),
                 (n as i128, d as i128),

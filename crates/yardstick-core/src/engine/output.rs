@@ -41,11 +41,11 @@ pub fn to_csv(engine: &Engine, rows: &[ResultRow]) -> String {
                     x.write_places(&mut out, 6);
                 }
                 out.push(',');
-                if let Some(n) = v.numerator {
+                if let Some(n) = v.numerator() {
                     let _ = write!(out, "{n}");
                 }
                 out.push(',');
-                if let Some(d) = v.denominator {
+                if let Some(d) = v.denominator() {
                     let _ = write!(out, "{d}");
                 }
                 out.push('\n');

@@ -20,7 +20,7 @@ pub fn rule_percent(rule: &BonusRule, direction: Direction, value: Rational, tar
         return (r(0), format!("{}: {} is not beyond target {} → +0%", rule.metric, n(value), n(target)));
     }
     let steps_exact = div(beyond, rule.per);
-    let steps = steps_exact.num.div_euclid(steps_exact.den);
+    let steps = steps_exact.num.div_euclid(steps_exact.den());
     let mut percent = mul(r(steps), rule.percent);
     let mut text = format!(
         "{}: floor(|{} - {}| / {}) = {} step(s) × {}% = {}%",
@@ -63,13 +63,13 @@ pub fn base_bonus(base: Rational, coefficient: Rational, percent: Rational) -> (
 /// id in `ids`' order). A group whose totals are all 0 gets nothing.
 pub fn split_pool(pool: Rational, totals: &[Rational], ids: &[&str]) -> Vec<Rational> {
     let cents = mul(pool, r(100));
-    let cents = cents.num.div_euclid(cents.den);
+    let cents = cents.num.div_euclid(cents.den());
     let sum = totals.iter().fold(r(0), |a, t| add(a, (*t).max(r(0))));
     if sum <= r(0) {
         return vec![r(0); totals.len()];
     }
     let shares: Vec<Rational> = totals.iter().map(|t| div(mul(r(cents), (*t).max(r(0))), sum)).collect();
-    let mut floors: Vec<i128> = shares.iter().map(|s| s.num.div_euclid(s.den)).collect();
+    let mut floors: Vec<i128> = shares.iter().map(|s| s.num.div_euclid(s.den())).collect();
     let left = cents - floors.iter().sum::<i128>();
     let mut order: Vec<usize> = (0..totals.len()).collect();
     order.sort_by(|&a, &b| {

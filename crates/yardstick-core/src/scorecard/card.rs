@@ -150,7 +150,7 @@ pub fn item_result(item: &Item, template: &Template, period: Period, input: Item
     let rule = Rule { item, target, threshold, stretch: item.stretch };
     let value = input.value;
     let published = value.and_then(|v| v.value).map(|v| v.round(VALUE_PLACES));
-    let sample = value.and_then(|v| v.sample).map(i128::from);
+    let sample = value.and_then(|v| v.sample()).map(i128::from);
     let mut shrunk = None;
     let mut reason = None;
     let mut used = published;

@@ -32,8 +32,8 @@ pub fn quota_counts(quotas: &[Rational], n: usize) -> Vec<usize> {
         } else {
             let exact = mul(cumulative, r(n as i128)).checked_div(r(100)).unwrap_or(r(0));
             // Round half up: floor(x + 1/2).
-            let twice = exact.num * 2 + exact.den;
-            (twice.div_euclid(2 * exact.den) as usize).min(n)
+            let twice = exact.num * 2 + exact.den();
+            (twice.div_euclid(2 * exact.den()) as usize).min(n)
         };
         out.push(boundary.saturating_sub(before));
         before = boundary.max(before);
