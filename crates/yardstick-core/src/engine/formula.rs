@@ -81,7 +81,7 @@ fn value(e: &Expr, lookup: &dyn Fn(&str) -> Option<MetricValue>) -> Option<Ratio
         Expr::Path(p, _) => lookup(&p.join("."))?.value,
         Expr::Literal(Literal::Int(i), _) => Some(Rational::int(*i as i128)),
         Expr::Literal(Literal::Decimal(m), _) => Rational::new(*m as i128, 1_000_000),
-        Expr::Neg(a, _) => value(a, lookup).map(|r| Rational::raw(-r.num, r.den())),
+        Expr::Neg(a, _) => value(a, lookup).map(|r| -r),
         Expr::Call(..) => eval(e, lookup).value,
         Expr::Binary(op, a, b, _) => {
             let (a, b) = (value(a, lookup)?, value(b, lookup)?);

@@ -55,7 +55,7 @@ impl Rational {
     }
 
     pub fn is_integer(self) -> bool {
-        self.den.get() == 1
+        self.den() == 1
     }
 
     pub fn checked_add(self, o: Rational) -> Option<Rational> {
@@ -66,7 +66,7 @@ impl Rational {
     }
 
     pub fn checked_sub(self, o: Rational) -> Option<Rational> {
-        self.checked_add(Rational::raw(-o.num, o.den()))
+        self.checked_add(-o)
     }
 
     pub fn checked_mul(self, o: Rational) -> Option<Rational> {
@@ -144,7 +144,7 @@ impl Rational {
         }
         let num: i128 = format!("{int}{frac}").trim_start_matches('0').parse().unwrap_or(0);
         let r = Rational::new(num, 10i128.pow(frac.len() as u32))?;
-        Some(if negative { Rational::raw(-r.num, r.den()) } else { r })
+        Some(if negative { -r } else { r })
     }
 
     /// The decimal a configuration number was written as (`0.85` is 85/100, not the
@@ -154,6 +154,14 @@ impl Rational {
             return None;
         }
         Rational::parse_decimal(&format!("{x}"))
+    }
+}
+
+impl std::ops::Neg for Rational {
+    type Output = Rational;
+
+    fn neg(self) -> Rational {
+        Rational { num: -self.num, den: self.den }
     }
 }
 
