@@ -1,7 +1,8 @@
 //! Live scores: after upserting changed and new records one by one, the incrementally
-//! updated values equal a full computation on the changed data.
+//! updated values (and the `exists` answers kept with the records) equal a full
+//! computation on the changed data.
 
-use yardstick_core::data::{Cell, Dataset, NULL};
+use yardstick_core::data::{AnswerMap, Cell, Dataset, NULL};
 use yardstick_core::engine::{Engine, Query, SubjectKinds, to_csv};
 use yardstick_core::metric::Catalogue;
 use yardstick_core::period::Period;
@@ -13,20 +14,62 @@ fn field(source: Source, name: &str) -> usize {
     source.def().field_index(name).unwrap()
 }
 
-fn full(data: &Dataset, settings: &Settings, query: &Query) -> String {
-    let engine = Engine::new(data, settings);
+/// A full computation on a copy of the records without the answers kept with them (worked
+/// out anew), and the answers it worked out.
+fn full(data: &Dataset, settings: &Settings, query: &Query) -> (String, AnswerMap) {
+    let mut fresh = data.clone();
+    fresh.answers.take();
+    let engine = Engine::new(&fresh, settings);
     let rows = engine.compute(&Catalogue::builtin(), query).unwrap();
-    to_csv(&engine, &rows)
+    (to_csv(&engine, &rows), fresh.answers.to_map())
+}
+
+fn generated(name: &str, tickets: u64) -> Dataset {
+    let dir = std::env::temp_dir().join(format!("yardstick-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    yardstick_demo::generate(&dir, 21, tickets, 2025).unwrap();
+    let data = load_folder(&dir, &Settings::default(), &ImportOptions::default()).unwrap().data;
+    let _ = std::fs::remove_dir_all(&dir);
+    data
+}
+
+#[test]
+fn prepared_answers_are_those_computations_use() {
+    let settings = Settings::default();
+    let mut data = generated("prepare", 3000);
+    let catalogue = Catalogue::builtin();
+    let query = Query {
+        metrics: Vec::new(),
+        periods: ["2025-02", "2025-Q3", "2025-W09"].iter().map(|p| Period::parse(p).unwrap()).collect(),
+        subjects: SubjectKinds::ALL,
+    };
+    // The catalogue asks three `exists`: repeat contact, rework visits, repeat complaints.
+    assert_eq!(Engine::new(&data, &settings).prepare(&catalogue).unwrap(), 3);
+    let prepared = data.answers.to_map();
+    assert_eq!(prepared.len(), 3);
+    assert!(prepared.values().all(|a| a.contains(&1) && a.contains(&0)));
+    let engine = Engine::new(&data, &settings);
+    let csv = to_csv(&engine, &engine.compute(&catalogue, &query).unwrap());
+    drop(engine);
+    // The computation found every answer it needed kept, and they are the ones it would
+    // have worked out itself.
+    assert_eq!(data.answers.to_map(), prepared);
+    assert_eq!(full(&data, &settings, &query), (csv, prepared));
+    // Other settings (a time zone) never read answers kept for these.
+    let mut other = settings.clone();
+    other.tz = yardstick_core::time::OrgTimeZone::named("UTC").unwrap();
+    Engine::new(&data, &other).prepare(&catalogue).unwrap();
+    assert_eq!(data.answers.len(), 6);
+    // Any other change to the records drops them.
+    let cells = data.table(Source::Surveys).row_cells(0);
+    data.upsert(Source::Surveys, cells);
+    assert!(data.answers.is_empty());
 }
 
 #[test]
 fn upserts_update_the_affected_values_exactly() {
-    let dir = std::env::temp_dir().join(format!("yardstick-live-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    yardstick_demo::generate(&dir, 21, 6000, 2025).unwrap();
     let settings = Settings::default();
-    let mut data = load_folder(&dir, &settings, &ImportOptions::default()).unwrap().data;
-    let _ = std::fs::remove_dir_all(&dir);
+    let mut data = generated("live", 6000);
     let catalogue = Catalogue::builtin();
     let query = Query {
         metrics: Vec::new(),
@@ -105,8 +148,11 @@ fn upserts_update_the_affected_values_exactly() {
     }
     let engine = Engine::new(&data, &settings);
     let incremental = to_csv(&engine, &live.rows(&engine).unwrap());
-    let expected = full(&data, &settings, &query);
+    let (expected, answers) = full(&data, &settings, &query);
     assert!(expected.lines().count() > 1000);
+    // The answers kept with the records were updated record by record.
+    assert_eq!(answers.len(), 3);
+    assert_eq!(data.answers.to_map(), answers);
     if incremental != expected {
         let diff: Vec<String> = incremental
             .lines()
@@ -130,5 +176,7 @@ fn upserts_update_the_affected_values_exactly() {
     cells[field(people, "team_id")] = data.table(people).row_cells(40)[field(people, "team_id")].clone();
     live.upsert(&mut data, &settings, &catalogue, people, cells).unwrap();
     let engine = Engine::new(&data, &settings);
-    assert_eq!(to_csv(&engine, &live.rows(&engine).unwrap()), full(&data, &settings, &query));
+    let (expected, answers) = full(&data, &settings, &query);
+    assert_eq!(to_csv(&engine, &live.rows(&engine).unwrap()), expected);
+    assert_eq!(data.answers.to_map(), answers);
 }

@@ -1,6 +1,7 @@
 //! The records in memory: one columnar [`Table`] per source, the shared customer key
 //! space, and the organisation structure derived from teams, people and memberships.
 
+mod answers;
 mod builder;
 mod cell;
 pub mod column;
@@ -9,6 +10,7 @@ mod keys;
 mod org;
 mod table;
 
+pub use answers::{AnswerMap, Answers};
 pub use builder::{BatchBuilder, FieldError, map_header};
 pub use cell::{parse_bool, parse_decimal};
 pub use column::{IntColumn, NULL, TextColumn};
@@ -82,6 +84,8 @@ impl Importer<'_> {
 pub struct Dataset {
     tables: Vec<Table>,
     pub customers: KeySpace,
+    /// The `exists` answers worked out from these records (dropped when they change).
+    pub answers: Answers,
 }
 
 impl Default for Dataset {
@@ -113,12 +117,17 @@ impl Dataset {
     /// Splits the dataset for importing into `source`: read access to the tables before it
     /// (for references) while it and the customer keys take new rows.
     pub fn split_for_import(&mut self, source: Source) -> (Tables<'_>, Importer<'_>) {
+        self.answers.take();
         let (before, rest) = self.tables.split_at_mut(source.index());
         (Tables { tables: before }, Importer { source, table: &mut rest[0], customers: &mut self.customers })
     }
 
     pub fn new() -> Dataset {
-        Dataset { tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(), customers: KeySpace::default() }
+        Dataset {
+            tables: Source::ALL.iter().map(|&s| Table::new(s)).collect(),
+            customers: KeySpace::default(),
+            answers: Answers::default(),
+        }
     }
 
     pub fn table(&self, source: Source) -> &Table {
@@ -126,6 +135,7 @@ impl Dataset {
     }
 
     pub fn table_mut(&mut self, source: Source) -> &mut Table {
+        self.answers.take();
         &mut self.tables[source.index()]
     }
 
@@ -137,7 +147,9 @@ impl Dataset {
 
     /// Adds or replaces one record (by its natural key). Key fields (customer ids) may come
     /// as text; references as row indices. Returns the row and the previous cells.
+    /// The `exists` answers are dropped ([`crate::engine::Live`] keeps them up to date).
     pub fn upsert(&mut self, source: Source, mut cells: Vec<Cell>) -> (usize, Option<Vec<Cell>>) {
+        self.answers.take();
         for (field, def) in source.def().fields.iter().enumerate() {
             if let (FieldType::Key(Space::Customers), Cell::Text(label)) = (def.ty, &cells[field]) {
                 cells[field] = Cell::Int(self.customers.intern(label) as i64);
@@ -146,9 +158,11 @@ impl Dataset {
         self.tables[source.index()].upsert(cells)
     }
 
-    /// Bytes held on the heap by all records and their indexes.
+    /// Bytes held on the heap by all records, their indexes and the `exists` answers.
     pub fn heap_bytes(&self) -> usize {
-        self.tables.iter().map(Table::heap_bytes).sum::<usize>() + self.customers.heap_bytes()
+        self.tables.iter().map(Table::heap_bytes).sum::<usize>()
+            + self.customers.heap_bytes()
+            + self.answers.heap_bytes()
     }
 
     pub fn shrink_to_fit(&mut self) {

@@ -7,16 +7,22 @@
 //! applies the change, adds what they contribute now, and recomputes only the (subject,
 //! period) values the affected accumulators belong to. Changes to teams, people or
 //! memberships move records between cells: those rebuild the computation.
+//!
+//! The `exists` answers kept with the records ([`Dataset::answers`]) are kept up to date
+//! the same way: the affected records' answers are worked out again. Answers of conditions
+//! none of this computation's metrics asks are dropped (it cannot tell which records they
+//! depend on).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::finalize::{MetricValues, Touched};
 use super::plan::{Slots, SourcePlan};
 use super::scan::{BATCH, Placement, Scratch, State, accumulate};
 use super::{Engine, Resolved, ResultRow, Subject, Timeline, formula, rows};
-use crate::data::{Cell, Dataset, NULL};
+use crate::data::{AnswerMap, Cell, Dataset, NULL};
 use crate::diag::Diagnostic;
-use crate::lang::eval::{Env, Evaluator, Rows};
+use crate::lang::eval::{Env, Evaluator, Rows, exists_flags_of_rows};
 use crate::lang::program::Node;
 use crate::metric::Catalogue;
 use crate::schema::{FieldType, Source};
@@ -80,6 +86,7 @@ impl Live {
             *self = Engine::new(data, settings).live(catalogue, &query)?;
             return Ok(row);
         }
+        let mut answers = data.answers.take();
         // Before: who is affected (by the old and the new key values), and what they add.
         let affected = {
             let engine = Engine::new(data, settings);
@@ -87,7 +94,7 @@ impl Live {
             let existing = data.table(source).find_cells(&cells);
             let affected: Vec<Vec<u32>> =
                 plans.iter().map(|plan| affected_rows(&engine, plan, source, existing, &cells)).collect();
-            self.apply(&engine, &plans, &affected, -1);
+            self.apply(&engine, &plans, &affected, -1, None);
             affected
         };
         let (row, _) = data.upsert(source, cells);
@@ -104,15 +111,26 @@ impl Live {
                 rows
             })
             .collect();
-        self.apply(&engine, &plans, &affected, 1);
+        self.apply(&engine, &plans, &affected, 1, Some(&mut answers));
         Ok(row)
     }
 
-    /// Adds (`sign` 1) or subtracts (−1) the contributions of `affected` rows of each plan.
-    fn apply(&mut self, engine: &Engine, plans: &[SourcePlan], affected: &[Vec<u32>], sign: i64) {
+    /// Adds (`sign` 1) or subtracts (−1) the contributions of `affected` rows of each plan;
+    /// puts the plans' `answers` back into the data, with the affected rows' worked out again.
+    fn apply(
+        &mut self,
+        engine: &Engine,
+        plans: &[SourcePlan],
+        affected: &[Vec<u32>],
+        sign: i64,
+        mut answers: Option<&mut AnswerMap>,
+    ) {
         let placement = Placement::new(&self.timeline, &engine.cells);
         for (plan, rows) in plans.iter().zip(affected) {
             if rows.is_empty() {
+                if let Some(answers) = answers.as_deref_mut() {
+                    restore_answers(engine, plan, answers, None);
+                }
                 continue;
             }
             let p = self.states.iter().position(|(s, _)| *s == plan.source).expect("the same plans");
@@ -126,6 +144,9 @@ impl Live {
             sorted.sort_unstable();
             for batch in sorted.chunks(BATCH) {
                 accumulate(plan, &needed, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
+            }
+            if let Some(answers) = answers.as_deref_mut() {
+                restore_answers(engine, plan, answers, Some((&env, &sorted)));
             }
             delta.settle(plan, &self.timeline);
             touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
@@ -174,6 +195,24 @@ impl Live {
             .map(|v| v.unwrap_or_else(|| vec![Default::default(); self.timeline.periods.len()]))
             .collect();
         Ok(rows::rows(engine, &self.resolved, &values))
+    }
+}
+
+/// Puts the answers of `plan`'s `exists` conditions taken out of the data back, with those
+/// of `changed` rows (sorted) worked out again through the environment's indexes.
+fn restore_answers(engine: &Engine, plan: &SourcePlan, answers: &mut AnswerMap, changed: Option<(&Env, &[u32])>) {
+    let n = engine.data.table(plan.source).len();
+    for i in 0..plan.prog.exists.len() {
+        let key = engine.answers_key(plan, i);
+        let Some(mut kept) = answers.remove(&key) else { continue };
+        let flags = Arc::make_mut(&mut kept);
+        flags.resize(n, 0);
+        if let Some((env, rows)) = changed {
+            for (&r, answer) in rows.iter().zip(exists_flags_of_rows(&plan.prog, env, i, rows)) {
+                flags[r as usize] = answer;
+            }
+        }
+        engine.data.answers.insert(key, kept);
     }
 }
 

@@ -22,7 +22,6 @@ mod subject_values;
 mod timeline;
 mod value;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cells::{Cells, Subject};
@@ -93,16 +92,23 @@ pub struct Engine<'a> {
     pub cells: Cells,
     /// Problems found in the organisation structure.
     pub diagnostics: Vec<Diagnostic>,
-    /// Answers of `exists` conditions per row, by their description: they depend only on
-    /// the records, so later computations reuse them.
-    exists_cache: std::sync::Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// Prefixes the keys of this engine's `exists` answers in [`Dataset::answers`]: a
+    /// fingerprint of the settings, which answers can depend on (time zone, calendars,
+    /// lists), so that engines with other settings over the same records never share them.
+    answers_salt: String,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(data: &'a Dataset, settings: &'a Settings) -> Engine<'a> {
         let (org, diagnostics) = Org::build(data);
         let cells = Cells::build(&org);
-        Engine { data, settings, org, cells, diagnostics, exists_cache: Default::default() }
+        let answers_salt = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            format!("{settings:?}").hash(&mut h);
+            format!("{:016x} ", h.finish())
+        };
+        Engine { data, settings, org, cells, diagnostics, answers_salt }
     }
 
     pub fn params(&self) -> Params {
@@ -215,6 +221,20 @@ impl<'a> Engine<'a> {
         Ok(rows)
     }
 
+    /// Works out the `exists` answers of every metric of the catalogue and keeps them with
+    /// the records ([`Dataset::answers`]), the plans in parallel: what a store does once
+    /// after loading, so that no computation pays for them. Returns how many are kept.
+    pub fn prepare(&self, catalogue: &Catalogue) -> Result<usize, Diagnostic> {
+        use rayon::prelude::*;
+        let query = Query { metrics: Vec::new(), periods: vec![Period::year(2000)], subjects: SubjectKinds::ALL };
+        let resolved = self.resolve_query(catalogue, &query)?;
+        let timeline = Timeline::new(&resolved.periods, &self.settings.tz);
+        let plans = self.plans(&resolved.metrics, &timeline)?;
+        let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
+        let kept = plans.par_iter().map(|plan| self.exists_answers(plan, &clocks).len()).sum();
+        Ok(kept)
+    }
+
     /// Every record metric among `metrics`, planned per source.
     pub(crate) fn plans(
         &self,
@@ -300,18 +320,24 @@ impl<'a> Engine<'a> {
         Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![SubjectValues::new(); periods.len()])).collect())
     }
 
-    /// The per-row answers of every `exists` in a plan's program, from the cache or
-    /// computed now (in parallel) and cached.
+    /// The key under which the answers of `exists` entry `i` of a plan are kept in
+    /// [`Dataset::answers`].
+    pub(crate) fn answers_key(&self, plan: &plan::SourcePlan, i: usize) -> String {
+        let node = crate::lang::program::Node::Exists(i as u32);
+        let id = plan.prog.nodes.iter().position(|n| *n == node).expect("exists node");
+        format!("{}{}", self.answers_salt, crate::lang::eval::describe(&plan.prog, id as u32, false))
+    }
+
+    /// The per-row answers of every `exists` in a plan's program, kept with the records or
+    /// worked out now (in parallel) and kept.
     fn exists_answers(&self, plan: &plan::SourcePlan, clocks: &Clocks) -> Vec<Option<Arc<Vec<u8>>>> {
         let no_flags: Vec<Option<Arc<Vec<u8>>>> = vec![None; plan.prog.exists.len()];
         let mut indexes: Option<Vec<ExistsIndex>> = None;
         let mut out = Vec::new();
         for i in 0..plan.prog.exists.len() {
-            let node = crate::lang::program::Node::Exists(i as u32);
-            let id = plan.prog.nodes.iter().position(|n| *n == node).expect("exists node");
-            let key = crate::lang::eval::describe(&plan.prog, id as u32, false);
-            if let Some(flags) = self.exists_cache.lock().expect("cache lock").get(&key) {
-                out.push(Some(flags.clone()));
+            let key = self.answers_key(plan, i);
+            if let Some(flags) = self.data.answers.get(&key) {
+                out.push(Some(flags));
                 continue;
             }
             // Only a cache miss that is not a self-join needs the indexes.
@@ -331,7 +357,7 @@ impl<'a> Engine<'a> {
                     t1.elapsed().as_secs_f64()
                 );
             }
-            self.exists_cache.lock().expect("cache lock").insert(key, flags.clone());
+            self.data.answers.insert(key, flags.clone());
             out.push(Some(flags));
         }
         out

@@ -144,6 +144,19 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
     flags
 }
 
+/// [`exists_flags`] for some rows only (sorted), probed through `env.indexes`: what a
+/// live update works out again after a record changed.
+pub fn exists_flags_of_rows(prog: &Program, env: &Env, index: usize, rows: &[u32]) -> Vec<u8> {
+    let (node, needed) = probing_nodes(prog, index);
+    let mut ev = Evaluator::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for batch in rows.chunks(4096) {
+        ev.run_nodes(prog, env, Rows::List(batch), &needed);
+        out.extend(ev.values(node as NodeId).iter().map(|&v| v as u8));
+    }
+    out
+}
+
 /// Whether `exists` entry `index` of `prog` needs an index to be answered (a self-join
 /// does not: [`exists_flags`] answers it from its own sort).
 pub fn needs_index(prog: &Program, index: usize) -> bool {
