@@ -123,7 +123,7 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
             // A load is what a store does before its first computation: the files parsed,
             // then the `exists` answers of the catalogue worked out and kept with the
             // records (`Engine::prepare`).
-            let started = Instant::now();
+            let (started, (user, system, _)) = (Instant::now(), cpu_and_faults());
             let data = load_folder(&data_dir, &settings, &ImportOptions::default())?;
             let parsed = started.elapsed().as_secs_f64();
             let kept = Engine::new(&data.data, &settings).prepare(&catalogue).map_err(|d| anyhow::anyhow!("{d}"))?;
@@ -131,7 +131,13 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
             loaded = Some(data);
             load_times.push(total);
             answer_times.push(total - parsed);
-            eprintln!("  load: {total:.2} s (files {parsed:.2} s, {kept} exists answers {:.2} s)", total - parsed);
+            let (user_after, system_after, _) = cpu_and_faults();
+            eprintln!(
+                "  load: {total:.2} s (files {parsed:.2} s, {kept} exists answers {:.2} s), CPU {:.2} s user + {:.2} s system",
+                total - parsed,
+                user_after - user,
+                system_after - system
+            );
         }
         let loaded = loaded.expect("at least one load");
         let load_s = median(load_times);
