@@ -16,8 +16,11 @@ use yardstick_core::diag::Diagnostic;
 use yardstick_core::schema::Source;
 use yardstick_core::settings::Settings;
 
-/// Target size of a chunk parsed by one task.
-pub(crate) const CHUNK_BYTES: usize = 4 << 20;
+/// Target size of a chunk parsed by one task: 32 chunks to a 32 MiB block, so that the
+/// threads finish a block nearly together (with 4 MiB chunks a thread idled at the end of
+/// each block: the tickets import at 10 M kept 1.86 of 2 cores busy, with 1 MiB 1.90, and
+/// took 2.81 s against 2.96 s, medians of 6 loads alternated, for 0.16 % more instructions).
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
 
 /// What importing one file did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
