@@ -71,6 +71,33 @@ impl Pairs {
         self.packed.iter().flatten().map(|&k| unpack(k)).chain(self.wide.iter().flatten().copied())
     }
 
+    /// How many pairs each index below `n` has, the parts counted in parallel.
+    pub(super) fn count_per_index(&self, n: usize) -> Vec<u32> {
+        use rayon::prelude::*;
+        let add = |mut a: Vec<u32>, b: Vec<u32>| {
+            a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+            a
+        };
+        let packed = self
+            .packed
+            .par_iter()
+            .flat_map(|p| p.par_chunks(1 << 16))
+            .fold(
+                || vec![0u32; n],
+                |mut count, chunk| {
+                    for &k in chunk {
+                        count[(k & ((1 << INDEX_BITS) - 1)) as usize] += 1;
+                    }
+                    count
+                },
+            )
+            .reduce(|| vec![0u32; n], add);
+        self.wide.iter().flatten().fold(packed, |mut count, &(index, _)| {
+            count[index as usize] += 1;
+            count
+        })
+    }
+
     /// The packed parts, when every pair is packed: `(value + 2³⁹) << 24 | index`.
     pub(super) fn packed_parts(&self) -> Option<&[Vec<u64>]> {
         self.wide.iter().all(Vec::is_empty).then_some(&self.packed[..])

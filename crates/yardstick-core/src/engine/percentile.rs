@@ -49,10 +49,7 @@ pub fn finalize_percentiles(
     };
     // How many values each (subject, period) has; index `sp(s, k)`.
     let sp = |s: usize, k: usize| s * n_periods + k;
-    let mut per_acc = vec![0u32; group.n_accs()];
-    for (a, _) in pairs.iter() {
-        per_acc[a as usize] += 1;
-    }
+    let per_acc = pairs.count_per_index(group.n_accs());
     let mut total = vec![0u32; n_subjects * n_periods];
     sets.add_leaf_counts(&per_acc, &mut total);
     // The ranks each (subject, period) needs, ascending: (rank, metric, is_upper).
