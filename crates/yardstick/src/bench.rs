@@ -125,7 +125,7 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
             // records (`Engine::prepare`).
             let (started, (user, system, _)) = (Instant::now(), cpu_and_faults());
             let data = load_folder(&data_dir, &settings, &ImportOptions::default())?;
-            let parsed = started.elapsed().as_secs_f64();
+            let (parsed, (user_files, system_files, _)) = (started.elapsed().as_secs_f64(), cpu_and_faults());
             let kept = Engine::new(&data.data, &settings).prepare(&catalogue).map_err(|d| anyhow::anyhow!("{d}"))?;
             let total = started.elapsed().as_secs_f64();
             loaded = Some(data);
@@ -133,10 +133,12 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
             answer_times.push(total - parsed);
             let (user_after, system_after, _) = cpu_and_faults();
             eprintln!(
-                "  load: {total:.2} s (files {parsed:.2} s, {kept} exists answers {:.2} s), CPU {:.2} s user + {:.2} s system",
+                "  load: {total:.2} s: files {parsed:.2} s (CPU {:.2} s user + {:.2} s system), {kept} exists answers {:.2} s (CPU {:.2} s + {:.2} s)",
+                user_files - user,
+                system_files - system,
                 total - parsed,
-                user_after - user,
-                system_after - system
+                user_after - user_files,
+                system_after - system_files
             );
         }
         let loaded = loaded.expect("at least one load");
