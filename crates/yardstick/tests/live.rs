@@ -33,16 +33,21 @@ fn generated(name: &str, tickets: u64) -> Dataset {
     data
 }
 
+/// Every catalogue metric for every kind of subject over `periods`.
+fn all_metrics(periods: &[&str]) -> Query {
+    Query {
+        metrics: Vec::new(),
+        periods: periods.iter().map(|p| Period::parse(p).unwrap()).collect(),
+        subjects: SubjectKinds::ALL,
+    }
+}
+
 #[test]
 fn prepared_answers_are_those_computations_use() {
     let settings = Settings::default();
     let mut data = generated("prepare", 3000);
     let catalogue = Catalogue::builtin();
-    let query = Query {
-        metrics: Vec::new(),
-        periods: ["2025-02", "2025-Q3", "2025-W09"].iter().map(|p| Period::parse(p).unwrap()).collect(),
-        subjects: SubjectKinds::ALL,
-    };
+    let query = all_metrics(&["2025-02", "2025-Q3", "2025-W09"]);
     // The catalogue asks three `exists`: repeat contact, rework visits, repeat complaints.
     assert_eq!(Engine::new(&data, &settings).prepare(&catalogue).unwrap(), 3);
     let prepared = data.answers.to_map();
@@ -71,11 +76,7 @@ fn upserts_update_the_affected_values_exactly() {
     let settings = Settings::default();
     let mut data = generated("live", 6000);
     let catalogue = Catalogue::builtin();
-    let query = Query {
-        metrics: Vec::new(),
-        periods: ["2025-03", "2025-Q1", "2025"].iter().map(|p| Period::parse(p).unwrap()).collect(),
-        subjects: SubjectKinds::ALL,
-    };
+    let query = all_metrics(&["2025-03", "2025-Q1", "2025"]);
     let mut live = Engine::new(&data, &settings).live(&catalogue, &query).unwrap();
 
     let tickets = Source::Tickets;
