@@ -95,20 +95,15 @@ pub struct Engine<'a> {
     /// Prefixes the keys of this engine's `exists` answers in [`Dataset::answers`]: a
     /// fingerprint of the settings, which answers can depend on (time zone, calendars,
     /// lists), so that engines with other settings over the same records never share them.
-    answers_salt: String,
+    /// Made when first asked for (most engines never read an answer).
+    answers_salt: std::sync::OnceLock<String>,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(data: &'a Dataset, settings: &'a Settings) -> Engine<'a> {
         let (org, diagnostics) = Org::build(data);
         let cells = Cells::build(&org);
-        let answers_salt = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            format!("{settings:?}").hash(&mut h);
-            format!("{:016x} ", h.finish())
-        };
-        Engine { data, settings, org, cells, diagnostics, answers_salt }
+        Engine { data, settings, org, cells, diagnostics, answers_salt: Default::default() }
     }
 
     pub fn params(&self) -> Params {
@@ -325,7 +320,13 @@ impl<'a> Engine<'a> {
     pub(crate) fn answers_key(&self, plan: &plan::SourcePlan, i: usize) -> String {
         let node = crate::lang::program::Node::Exists(i as u32);
         let id = plan.prog.nodes.iter().position(|n| *n == node).expect("exists node");
-        format!("{}{}", self.answers_salt, crate::lang::eval::describe(&plan.prog, id as u32, false))
+        let salt = self.answers_salt.get_or_init(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            format!("{:?}", self.settings).hash(&mut h);
+            format!("{:016x} ", h.finish())
+        });
+        format!("{salt}{}", crate::lang::eval::describe(&plan.prog, id as u32, false))
     }
 
     /// The per-row answers of every `exists` in a plan's program, kept with the records or

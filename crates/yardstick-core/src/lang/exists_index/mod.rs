@@ -132,14 +132,10 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
         return self_join::flags(prog, env, index);
     }
     let n = env.data.table(prog.source).len();
-    let (node, needed) = probing_nodes(prog, index);
+    let probing = probing_nodes(prog, index);
     let mut flags = vec![0u8; n];
-    const CHUNK: usize = 4096;
-    flags.par_chunks_mut(CHUNK).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
-        ev.run_nodes(prog, env, Rows::Range { start: c * CHUNK, len: out.len() }, &needed);
-        for (o, &v) in out.iter_mut().zip(ev.values(node as NodeId)) {
-            *o = v as u8;
-        }
+    flags.par_chunks_mut(PROBE_ROWS).enumerate().for_each_init(Evaluator::default, |ev, (c, out)| {
+        probe(ev, prog, env, &probing, Rows::Range { start: c * PROBE_ROWS, len: out.len() }, out)
     });
     flags
 }
@@ -147,14 +143,26 @@ pub fn exists_flags(prog: &Program, env: &Env, index: usize) -> Vec<u8> {
 /// [`exists_flags`] for some rows only (sorted), probed through `env.indexes`: what a
 /// live update works out again after a record changed.
 pub fn exists_flags_of_rows(prog: &Program, env: &Env, index: usize, rows: &[u32]) -> Vec<u8> {
-    let (node, needed) = probing_nodes(prog, index);
+    let probing = probing_nodes(prog, index);
     let mut ev = Evaluator::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for batch in rows.chunks(4096) {
-        ev.run_nodes(prog, env, Rows::List(batch), &needed);
-        out.extend(ev.values(node as NodeId).iter().map(|&v| v as u8));
+    let mut flags = vec![0u8; rows.len()];
+    for (batch, out) in rows.chunks(PROBE_ROWS).zip(flags.chunks_mut(PROBE_ROWS)) {
+        probe(&mut ev, prog, env, &probing, Rows::List(batch), out);
     }
-    out
+    flags
+}
+
+/// Rows probed at a time.
+const PROBE_ROWS: usize = 4096;
+
+/// Probes `rows` (at most [`PROBE_ROWS`]) for the `exists` node of `probing` (as
+/// [`probing_nodes`] gives it), an answer a row into `out`.
+fn probe(ev: &mut Evaluator, prog: &Program, env: &Env, probing: &(usize, Vec<bool>), rows: Rows, out: &mut [u8]) {
+    let (node, needed) = probing;
+    ev.run_nodes(prog, env, rows, needed);
+    for (o, &v) in out.iter_mut().zip(ev.values(*node as NodeId)) {
+        *o = v as u8;
+    }
 }
 
 /// Whether `exists` entry `index` of `prog` needs an index to be answered (a self-join
