@@ -2,6 +2,10 @@
 //!
 //! The core never fails on data; it returns values plus diagnostics. Configuration files
 //! (TOML) are checked the same way and every error carries a position.
+//!
+//! Every diagnostic has a stable machine [`Diagnostic::code`] (`unknown_metric`,
+//! `csv.bad_time`, …: documented in `docs/errors.md`, never renamed) and an [`Origin`]: a
+//! position in a file, an argument of a request, or a field of a change.
 
 use std::fmt;
 
@@ -11,9 +15,25 @@ pub enum Severity {
     Warning,
 }
 
+/// Where a diagnostic comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A position in a file: [`Diagnostic::file`], `line` and `column`.
+    File,
+    /// An argument of a request (`metric`, `period`, `subject`): the CLI shows it as its
+    /// option (`--metric`), the web API as its parameter.
+    Argument(&'static str),
+    /// The `index`-th change of an [`crate::host::Change`] batch (0-based); the field is
+    /// [`Diagnostic::field`] and the source [`Diagnostic::file`].
+    Change(usize),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// A stable machine name of the kind of problem (`unknown_metric`, `csv.bad_time`).
+    pub code: &'static str,
+    pub origin: Origin,
     /// File name as the user knows it (`tickets.csv`, `metrics.toml`).
     pub file: String,
     /// 1-based line; 0 when the problem is about the whole file.
@@ -31,6 +51,8 @@ impl Diagnostic {
     pub fn error(file: &str, line: usize, column: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code: "invalid",
+            origin: Origin::File,
             file: file.to_string(),
             line,
             column,
@@ -42,6 +64,17 @@ impl Diagnostic {
 
     pub fn warning(file: &str, line: usize, column: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(file, line, column, message) }
+    }
+
+    /// A problem with an argument of a request (`metric`, `period`, `subject`, `tz`).
+    pub fn argument(name: &'static str, code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { code, origin: Origin::Argument(name), ..Diagnostic::error("", 0, 0, message) }
+    }
+
+    /// Sets the stable machine code.
+    pub fn code(mut self, code: &'static str) -> Diagnostic {
+        self.code = code;
+        self
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Diagnostic {
@@ -71,8 +104,12 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
+        match &self.origin {
+            Origin::File => write!(f, "{}", self.file)?,
+            Origin::Argument(name) => write!(f, "{name}")?,
+            Origin::Change(index) => write!(f, "change {} ({})", index + 1, self.file)?,
+        }
+        if self.origin == Origin::File && self.line > 0 {
             write!(f, ":{}", self.line)?;
             if self.column > 0 {
                 write!(f, ":{}", self.column)?;
@@ -87,6 +124,30 @@ impl fmt::Display for Diagnostic {
             write!(f, " — fix: {fix}")?;
         }
         Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Diagnostics as one error (a configuration with several problems, a refused change).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s):", self.0.len())?;
+        for d in &self.0 {
+            write!(f, "\n{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![d])
     }
 }
 

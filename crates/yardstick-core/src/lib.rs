@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod data;
 pub mod diag;
 pub mod engine;
+pub mod host;
 pub mod lang;
 pub mod metric;
 pub mod period;

@@ -101,6 +101,27 @@ struct FilesDoc {
 }
 
 impl Settings {
+    /// A fingerprint of everything a computed value can depend on (time zone, calendars,
+    /// lists, targets, roles), the same on every run, build and Rust release: FNV-1a over a
+    /// canonical description (targets sorted by metric). Keys of the `exists` answers kept
+    /// with the records carry it, so that answers worked out under other settings are never
+    /// read.
+    pub fn fingerprint(&self) -> u64 {
+        let mut targets: Vec<(&String, &f64)> = self.targets.iter().collect();
+        targets.sort_by(|a, b| a.0.cmp(b.0));
+        let text = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.org_id,
+            self.tz,
+            self.uncontrollable_causes,
+            self.calendar,
+            self.team_calendars,
+            targets,
+            self.custom_roles
+        );
+        text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    }
+
     /// Parses a `yardstick.toml`. `read` loads a file the config names (holiday files),
     /// relative to the config.
     pub fn from_toml(
@@ -112,7 +133,7 @@ impl Settings {
         let mut s = Settings::default();
         let mut errors = Vec::new();
         let at = |span: std::ops::Range<usize>, msg: String, fix: &str| {
-            Diagnostic::at_span(file, text, span.start, msg).fix(fix)
+            Diagnostic::at_span(file, text, span.start, msg).code("config.invalid").fix(fix)
         };
         if let Some(id) = doc.organisation.id {
             s.org_id = id;
@@ -181,6 +202,7 @@ impl Settings {
                     }
                     Err(e) => errors.push(
                         Diagnostic::error(file, 0, 0, format!("cannot read holiday file {path}: {e}"))
+                            .code("config.unreadable_file")
                             .fix("check the path (relative to the config file)"),
                     ),
                 }

@@ -210,7 +210,9 @@ fn parse_chunk(
         let line = match record {
             Ok(line) => line,
             Err(e) => {
-                let d = Diagnostic::error(file, e.line, e.column, e.message).fix("check the quotes of this row");
+                let d = Diagnostic::error(file, e.line, e.column, e.message)
+                    .code("csv.bad_quotes")
+                    .fix("check the quotes of this row");
                 group.diags.push((e.line, d));
                 continue;
             }
@@ -220,6 +222,7 @@ fn parse_chunk(
             group.cells.truncate(first);
             let d =
                 Diagnostic::error(file, line, n.min(width) + 1, format!("the row has {n} fields, the header {width}"))
+                    .code("csv.field_count")
                     .fix("check for a missing or extra comma, or an unquoted comma inside a value");
             group.diags.push((line, d));
             continue;
@@ -277,6 +280,7 @@ impl<'t> Group<'t> {
                     let (_, errors) = next_error.next().expect("peeked");
                     for e in errors {
                         let d = Diagnostic::error(file, line as usize, e.cell + 1, e.message.clone())
+                            .code(e.code)
                             .field(e.field.clone())
                             .fix(e.fix.clone());
                         self.diags.push((line as usize, d));
@@ -399,6 +403,7 @@ pub(crate) fn position(bytes: &[u8], at: usize, first_line: usize) -> (usize, us
 
 pub(crate) fn not_text(file: &str, (line, column): (usize, usize)) -> Diagnostic {
     Diagnostic::error(file, line, column, "the file is neither UTF-8 nor GB18030 text")
+        .code("csv.bad_encoding")
         .fix("save it as UTF-8 (CSV UTF-8 in Excel)")
 }
 
@@ -442,7 +447,7 @@ pub(crate) fn header_of(at: &FileImport, names: Vec<String>, diags: &mut Vec<Dia
         Ok(columns) => Some(Header { names, columns }),
         Err(errors) => {
             for (column, message, fix) in errors {
-                diags.push(Diagnostic::error(at.file, 1, column, message).fix(fix));
+                diags.push(Diagnostic::error(at.file, 1, column, message).code("csv.bad_header").fix(fix));
             }
             None
         }

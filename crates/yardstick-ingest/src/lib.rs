@@ -75,7 +75,7 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
                     0,
                     0,
                     format!("{repeated} row(s) repeat the id of an earlier row; for each such id the last row is kept"),
-                )
+                ).code("csv.repeated_id")
                 .fix("remove the repeated rows (a file exported twice?), or leave them if the later rows are corrections"),
             );
         }
@@ -97,7 +97,8 @@ pub fn load_folder(dir: &Path, settings: &Settings, options: &ImportOptions) -> 
             Some(meant) => format!("did you mean {meant}? Rename it"),
             None => format!("rename it to one of {}", names.join(", ")),
         };
-        diagnostics.push(Diagnostic::warning(&other, 0, 0, "not a Yardstick file; skipped").fix(fix));
+        diagnostics
+            .push(Diagnostic::warning(&other, 0, 0, "not a Yardstick file; skipped").code("csv.unknown_file").fix(fix));
     }
     data.shrink_to_fit();
     Ok(Loaded { data, reports, diagnostics })

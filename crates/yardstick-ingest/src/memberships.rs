@@ -54,6 +54,7 @@ pub fn import(data: &mut Dataset, at: &FileImport, bytes: &[u8], diags: &mut Vec
                         3,
                         format!("membership of {} overlaps {other}", people.key_text(persons[i] as usize)),
                     )
+                    .code("csv.overlapping_membership")
                     .field("from")
                     .fix("end the earlier membership (to) at or before the next one's from"),
                 );

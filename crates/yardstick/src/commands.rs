@@ -6,29 +6,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use yardstick_core::diag::Diagnostic;
 use yardstick_core::engine::explain::RecordStatus;
-use yardstick_core::engine::{Engine, Query, Subject, SubjectKinds};
-use yardstick_core::metric::Catalogue;
+use yardstick_core::engine::{Engine, Query, SubjectKinds};
+use yardstick_core::host::{Config, check_files};
 use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
-use yardstick_core::settings::Settings;
 use yardstick_core::time::{format_day, parse_day};
-use yardstick_ingest::{ImportOptions, Loaded, load_folder};
 
-use crate::config::{self, ensure_dir, report};
+use crate::config::{self, print_diagnostics, report};
 use crate::output;
 use crate::{Format, SubjectKind};
-
-/// Prints diagnostics to stderr, at most `limit` of them.
-pub fn print_diagnostics(diags: &[Diagnostic], limit: usize) {
-    let mut err = std::io::stderr().lock();
-    for d in diags.iter().take(limit) {
-        let _ = writeln!(err, "{d}");
-    }
-    if diags.len() > limit {
-        let _ = writeln!(err, "… and {} more", diags.len() - limit);
-    }
-}
 
 pub fn parse_periods(texts: &[String]) -> Result<Vec<Period>> {
     texts
@@ -41,23 +27,10 @@ pub fn parse_periods(texts: &[String]) -> Result<Vec<Period>> {
 /// Checks requested metric ids (and `.attainment` targets) before the data is loaded,
 /// which takes seconds for millions of records: a typo is reported at once. An expanded id
 /// (`rating_mean:ITEM`) is checked by its base; its label is looked up in the data later.
-fn check_metric_ids(configured: &config::Configured, ids: &[String]) -> Result<()> {
+fn check_metric_ids(config: &Config, ids: &[String]) -> Result<()> {
     let nothing = yardstick_core::data::Dataset::default();
-    Engine::new(&nothing, &configured.settings).resolve(&configured.catalogue, ids).map_err(|d| report(&[d]))?;
+    Engine::new(&nothing, &config.settings).resolve(&config.catalogue, ids).map_err(report)?;
     Ok(())
-}
-
-/// Loads a data folder, printing what was rejected.
-pub fn load_data(dir: &Path, settings: &Settings) -> Result<Loaded> {
-    ensure_dir(dir)?;
-    let loaded =
-        load_folder(dir, settings, &ImportOptions::default()).with_context(|| format!("loading {}", dir.display()))?;
-    print_diagnostics(&loaded.diagnostics, 50);
-    let rejected: usize = loaded.reports.iter().map(|r| r.rows_rejected).sum();
-    if rejected > 0 {
-        eprintln!("{rejected} row(s) were rejected and left out (see above); every other row is loaded.");
-    }
-    Ok(loaded)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -71,12 +44,10 @@ pub fn metrics(
     format: Format,
 ) -> Result<ExitCode> {
     let periods = parse_periods(periods)?;
-    let configured = config::load(config, tz)?;
-    print_diagnostics(&configured.warnings, 20);
-    check_metric_ids(&configured, metrics)?;
-    let loaded = load_data(data, &configured.settings)?;
-    let engine = Engine::new(&loaded.data, &configured.settings);
-    print_diagnostics(&engine.diagnostics, 20);
+    let config = config::load(config, tz)?;
+    check_metric_ids(&config, metrics)?;
+    let host = config::open_with(data, config)?;
+    let state = host.read();
     let kinds = if subjects.is_empty() {
         SubjectKinds::ALL
     } else {
@@ -87,17 +58,17 @@ pub fn metrics(
         }
     };
     let query = Query { metrics: metrics.to_vec(), periods, subjects: kinds };
-    let rows = engine.compute(&configured.catalogue, &query).map_err(|d| report(&[d]))?;
+    let rows = state.metrics(&query).map_err(report)?;
     let started = Instant::now();
+    let engine = state.engine();
+    let catalogue = &state.config.catalogue;
     let text = match format {
         Format::Csv => yardstick_core::engine::to_csv(&engine, &rows),
-        Format::Json => output::json(&engine, &configured.catalogue, &rows),
-        Format::Table => output::table(&engine, &configured.catalogue, &rows),
+        Format::Json => output::json(&engine, catalogue, &rows),
+        Format::Table => output::table(&engine, catalogue, &rows),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("output: {} rows, {:.3} s", rows.len(), started.elapsed().as_secs_f64());
-    }
+    tracing::debug!(rows = rows.len(), seconds = started.elapsed().as_secs_f64(), "output");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -108,8 +79,8 @@ pub fn calendar(from: &str, to: &str, config: Option<&Path>) -> Result<ExitCode>
     if last < first {
         bail!("--to ({to}) is before --from ({from})");
     }
-    let configured = config::load(config, None)?;
-    let calendar = &configured.settings.calendar;
+    let config = config::load(config, None)?;
+    let calendar = &config.settings.calendar;
     let mut out = String::from("date,workday,holiday\n");
     for day in first..=last {
         let holiday = calendar.holiday(day).map_or("", |f| f.name.as_str());
@@ -137,55 +108,39 @@ pub fn generate(out: &Path, seed: u64, tickets: u64, year: i64) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks each file by its kind. Metric files are read first, so templates given in the
-/// same call may use the metrics they define.
+/// Checks each file by its kind (metric files first, so that templates given in the same
+/// call may use the metrics they define).
 pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
-    let mut failed = false;
     let mut texts = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        texts.push((path, path.display().to_string(), text));
+        texts.push((path.display().to_string(), text));
     }
-    let mut catalogue = Catalogue::builtin();
-    let mut report = |name: &str, diags: Vec<Diagnostic>| {
-        print_diagnostics(&diags, 200);
-        if diags.iter().any(Diagnostic::is_error) {
-            failed = true;
-        } else {
-            println!("ok: {name}");
-        }
+    let read = |config: &str, rel: &str| {
+        let base = Path::new(config).parent().map(Path::to_path_buf).unwrap_or_default();
+        std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string())
     };
-    for (_, name, text) in texts.iter().filter(|(_, _, t)| t.contains("[[metric]]")) {
-        report(name, catalogue.add_file(name, text, &yardstick_core::metric::check_params()));
-    }
-    for (path, name, text) in texts.iter().filter(|(_, _, t)| !t.contains("[[metric]]")) {
-        let diags: Vec<Diagnostic> = if text.contains("[[template]]") {
-            let mut set = yardstick_core::scorecard::TemplateSet::default();
-            set.add_file(name, text, &catalogue)
-        } else if text.contains("[[year]]") {
-            let mut h = yardstick_core::calendar::HolidayCalendar::default();
-            h.add_file(name, text).err().unwrap_or_default()
+    let mut failed = false;
+    for checked in check_files(&texts, &read) {
+        print_diagnostics(&checked.diagnostics, 200);
+        if checked.ok() {
+            println!("ok: {}", checked.file);
         } else {
-            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let read = |rel: &str| std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string());
-            Settings::from_toml(name, text, &read).err().unwrap_or_default()
-        };
-        report(name, diags);
+            failed = true;
+        }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: Option<&Path>) -> Result<ExitCode> {
     let period = Period::parse(period).with_context(|| format!("`{period}` is not a period: {PERIOD_FORMAT_HINT}"))?;
-    let configured = config::load(config, None)?;
-    check_metric_ids(&configured, std::slice::from_ref(&metric.to_string()))?;
-    let loaded = load_data(data, &configured.settings)?;
-    let engine = Engine::new(&loaded.data, &configured.settings);
-    let (kind, id) = subject.split_once(':').unwrap_or((subject, ""));
-    let subject: Subject = engine
-        .find_subject(kind, id)
-        .with_context(|| format!("no subject `{subject}`: write person:ID, team:ID or org"))?;
-    let explanations = engine.records(&configured.catalogue, metric, subject, period).map_err(|d| report(&[d]))?;
+    let config = config::load(config, None)?;
+    check_metric_ids(&config, std::slice::from_ref(&metric.to_string()))?;
+    let host = config::open_with(data, config)?;
+    let state = host.read();
+    let subject = state.subject(subject).map_err(report)?;
+    let explanations = state.records(metric, subject, period).map_err(report)?;
+    let loaded = &state;
     let mut out = String::from("metric,source,record_id,status,numerator,denominator,value,reason\n");
     for e in &explanations {
         let table = loaded.data.table(e.source);
@@ -227,11 +182,13 @@ pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
         generate(out, 42, tickets, 2025)?;
         std::fs::write(&marker, &wanted)?;
     }
-    let configured = config::load(None, None)?;
     let started = Instant::now();
-    let loaded = load_data(out, &configured.settings)?;
+    let host = config::open(out, None, None)?;
     let load_time = started.elapsed();
-    let engine = Engine::new(&loaded.data, &configured.settings);
+    let state = host.read();
+    let engine = state.engine();
+    let configured = &state.config;
+    let loaded = &state;
     let key = [
         "tickets_resolved",
         "fcr_rate",
@@ -247,7 +204,7 @@ pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
         subjects: SubjectKinds { person: false, team: true, org: true },
     };
     let started = Instant::now();
-    let rows = engine.compute(&configured.catalogue, &query).map_err(|d| report(&[d]))?;
+    let rows = state.metrics(&query).map_err(report)?;
     let compute_time = started.elapsed();
     println!(
         "量尺 Yardstick demo — 家电售后服务部 (an appliance maker's after-sales division), data in {}",
@@ -263,9 +220,7 @@ pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
     );
     println!("2025-12, teams and organisation:\n");
     print!("{}", output::pivot(&engine, &configured.catalogue, &rows, &key));
-    let scoring =
-        yardstick_core::scorecard::score(&engine, &configured.catalogue, &configured.templates, query.periods[0])
-            .map_err(|d| report(&[d]))?;
+    let scoring = state.score(query.periods[0]).map_err(report)?;
     let mut grades: Vec<(String, usize)> = Vec::new();
     for c in scoring.cards.iter().filter(|c| matches!(c.scored, yardstick_core::scorecard::Scored::Person(_))) {
         let g = c.grade.clone().unwrap_or_else(|| "—".into());

@@ -1,81 +1,79 @@
-//! Loading organisation settings (`yardstick.toml`) and the metric catalogue from files.
+//! Opening an organisation for a command: its configuration (`yardstick.toml` and the files
+//! it names, read from disk here) and its records (a folder of canonical CSV files), put
+//! into a [`Host`]. Diagnostics are printed the CLI's way (an argument as its `--option`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use yardstick_core::diag::Diagnostic;
-use yardstick_core::metric::Catalogue;
-use yardstick_core::scorecard::TemplateSet;
-use yardstick_core::settings::Settings;
-use yardstick_core::time::OrgTimeZone;
+use yardstick_core::diag::{Diagnostic, Diagnostics, Origin};
+use yardstick_core::host::{Config, Host};
+use yardstick_ingest::{ImportOptions, load_folder};
 
-/// Settings and catalogue as configured.
-pub struct Configured {
-    pub settings: Settings,
-    pub catalogue: Catalogue,
-    /// The built-in scorecard templates and those of the files the config names.
-    pub templates: TemplateSet,
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// Reads the config (an explicit path, or `./yardstick.toml` when present), the metric
-/// and scorecard files it names, and applies a `--tz` override.
-pub fn load(config: Option<&Path>, tz: Option<&str>) -> Result<Configured> {
+/// Reads the config (an explicit path, or `./yardstick.toml` when present), the metric,
+/// scorecard and holiday files it names, and applies a `--tz` override.
+pub fn load(config: Option<&Path>, tz: Option<&str>) -> Result<Config> {
     let path: Option<PathBuf> = match config {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from("yardstick.toml")).filter(|p| p.exists()),
     };
-    let mut settings = Settings::default();
-    let mut warnings = Vec::new();
-    let base = path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
-    if let Some(path) = &path {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let read = |rel: &str| std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string());
-        settings = Settings::from_toml(&path.display().to_string(), &text, &read).map_err(|errors| report(&errors))?;
-    }
-    if let Some(tz) = tz {
-        settings.tz = OrgTimeZone::named(tz).with_context(|| {
-            format!("unknown time zone `{tz}`: use an IANA name such as Asia/Shanghai or an offset such as +08:00")
-        })?;
-    }
-    let mut catalogue = Catalogue::builtin();
-    let params = {
-        let mut p = yardstick_core::lang::compile::Params::default();
-        p.lists.insert("uncontrollable_causes".into(), settings.uncontrollable_causes.clone());
-        p
+    let text = match &path {
+        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
     };
-    for file in settings.metric_files.clone() {
-        let full = base.join(&file);
-        let text = std::fs::read_to_string(&full).with_context(|| format!("reading metric file {}", full.display()))?;
-        let diags = catalogue.add_file(&file, &text, &params);
-        let (errors, rest): (Vec<Diagnostic>, Vec<Diagnostic>) = diags.into_iter().partition(|d| d.is_error());
-        if !errors.is_empty() {
-            return Err(report(&errors));
-        }
-        warnings.extend(rest);
+    let base = path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
+    let read = |rel: &str| std::fs::read_to_string(base.join(rel)).map_err(|e| e.to_string());
+    let name = path.as_ref().map_or("yardstick.toml".to_string(), |p| p.display().to_string());
+    let config = Config::load(&name, text.as_deref(), tz, &read).map_err(report)?;
+    print_diagnostics(&config.warnings, 20);
+    Ok(config)
+}
+
+/// Loads the configuration and a data folder into a host, printing what was rejected.
+pub fn open(data: &Path, config: Option<&Path>, tz: Option<&str>) -> Result<Host> {
+    let config = load(config, tz)?;
+    open_with(data, config)
+}
+
+/// Loads a data folder into a host with this configuration.
+pub fn open_with(dir: &Path, config: Config) -> Result<Host> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder with canonical CSV files (teams.csv, people.csv, tickets.csv, …)", dir.display());
     }
-    let mut templates = TemplateSet::builtin(&catalogue);
-    for file in settings.scorecard_files.clone() {
-        let full = base.join(&file);
-        let text =
-            std::fs::read_to_string(&full).with_context(|| format!("reading scorecard file {}", full.display()))?;
-        let diags = templates.add_file(&file, &text, &catalogue);
-        if !diags.is_empty() {
-            return Err(report(&diags));
-        }
+    let loaded = load_folder(dir, &config.settings, &ImportOptions::default())
+        .with_context(|| format!("loading {}", dir.display()))?;
+    print_diagnostics(&loaded.diagnostics, 50);
+    let rejected: usize = loaded.reports.iter().map(|r| r.rows_rejected).sum();
+    if rejected > 0 {
+        eprintln!("{rejected} row(s) were rejected and left out (see above); every other row is loaded.");
     }
-    Ok(Configured { settings, catalogue, templates, warnings })
+    let host = Host::new(config, loaded.data);
+    print_diagnostics(&host.read().engine().diagnostics, 20);
+    Ok(host)
+}
+
+/// A diagnostic as the CLI shows it: an argument of a request is its `--option`.
+pub fn line(d: &Diagnostic) -> String {
+    match d.origin {
+        Origin::Argument(_) => format!("--{d}"),
+        _ => d.to_string(),
+    }
+}
+
+/// Prints diagnostics to stderr, at most `limit` of them.
+pub fn print_diagnostics(diags: &[Diagnostic], limit: usize) {
+    let mut err = std::io::stderr().lock();
+    for d in diags.iter().take(limit) {
+        let _ = writeln!(err, "{}", line(d));
+    }
+    if diags.len() > limit {
+        let _ = writeln!(err, "… and {} more", diags.len() - limit);
+    }
 }
 
 /// Turns diagnostics into one error listing them all.
-pub fn report(errors: &[Diagnostic]) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+pub fn report(errors: impl Into<Diagnostics>) -> anyhow::Error {
+    let errors = errors.into().0;
+    let lines: Vec<String> = errors.iter().map(line).collect();
     anyhow::anyhow!("{} problem(s):\n{}", errors.len(), lines.join("\n"))
-}
-
-pub fn ensure_dir(path: &Path) -> Result<()> {
-    if !path.is_dir() {
-        bail!("{} is not a folder with canonical CSV files (teams.csv, people.csv, tickets.csv, …)", path.display());
-    }
-    Ok(())
 }

@@ -11,10 +11,9 @@ use yardstick_core::engine::explain::RecordStatus;
 use yardstick_core::engine::{Engine, Subject};
 use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
 use yardstick_core::schema::Source;
-use yardstick_core::scorecard::{self, Item, Of, Scorecard, Scored};
+use yardstick_core::scorecard::{Item, Of, Scorecard, Scored};
 
 use crate::card_json::{card_json, num};
-use crate::commands::load_data;
 use crate::config::{self, report};
 use crate::scorecards::Names;
 
@@ -36,9 +35,10 @@ pub fn explain(
     format: ExplainFormat,
 ) -> Result<ExitCode> {
     let period = Period::parse(period).with_context(|| format!("`{period}` is not a period: {PERIOD_FORMAT_HINT}"))?;
-    let configured = config::load(config, None)?;
-    let loaded = load_data(data, &configured.settings)?;
-    let engine = Engine::new(&loaded.data, &configured.settings);
+    let host = config::open(data, config, None)?;
+    let state = host.read();
+    let engine = state.engine();
+    let configured = &state.config;
     let set = &configured.templates;
     let wanted = match (person, team) {
         (Some(p), None) => Scored::Person(
@@ -49,7 +49,7 @@ pub fn explain(
         ),
         _ => bail!("give --person ID (or --team ID for a team scorecard)"),
     };
-    let scoring = scorecard::score(&engine, &configured.catalogue, set, period).map_err(|d| report(&[d]))?;
+    let scoring = state.score(period).map_err(report)?;
     let Some(card) = scoring.cards.iter().find(|c| c.scored == wanted) else {
         bail!(
             "no scorecard for {} in {period}: not active in the period, or no template applies (a team scorecard needs a lead with a team-lead or manager template)",
@@ -117,7 +117,7 @@ fn change_json(
         periods: vec![period, previous],
         subjects: yardstick_core::engine::SubjectKinds { person: true, team: true, org: false },
     };
-    let rows = engine.compute(catalogue, &query).map_err(|d| report(&[d]))?;
+    let rows = engine.compute(catalogue, &query).map_err(report)?;
     let value = |p: Period| rows.iter().find(|r| r.period == p && r.subject == subject).and_then(|r| r.value.value);
     let (now, before) = (value(period), value(previous));
     Ok(json!({
@@ -148,7 +148,7 @@ fn item_records(
 ) -> Result<Value> {
     let Some(subject) = item_subject(card, item) else { return Ok(Value::Null) };
     let base = item.metric.strip_suffix(".change").or(item.metric.strip_suffix(".attainment")).unwrap_or(&item.metric);
-    let explanations = engine.records(catalogue, base, subject, period).map_err(|d| report(&[d]))?;
+    let explanations = engine.records(catalogue, base, subject, period).map_err(report)?;
     let mut out = Vec::new();
     for e in &explanations {
         let table = engine.data.table(e.source);

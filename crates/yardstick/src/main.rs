@@ -209,6 +209,16 @@ fn run_with_allocator_tunables() {
 
 fn main() -> ExitCode {
     run_with_allocator_tunables();
+    // YARDSTICK_PROFILE=1 shows where the time of a command goes (the core's timings are
+    // tracing events).
+    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .without_time()
+            .init();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Metrics { data, periods, metrics, subjects, config, tz, format } => {

@@ -14,8 +14,7 @@ use yardstick_core::scorecard::read::DIMENSIONS;
 use yardstick_core::scorecard::{self, Scored, Scoring, Template, TemplateSet};
 
 use crate::card_json::card_json;
-use crate::commands::{load_data, print_diagnostics};
-use crate::config::{self, report};
+use crate::config::{self, print_diagnostics, report};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScoreFormat {
@@ -194,13 +193,11 @@ pub fn score(
     out: Option<&Path>,
 ) -> Result<ExitCode> {
     let period = Period::parse(period).with_context(|| format!("`{period}` is not a period: {PERIOD_FORMAT_HINT}"))?;
-    let configured = config::load(config, tz)?;
-    print_diagnostics(&configured.warnings, 20);
-    let loaded = load_data(data, &configured.settings)?;
-    let engine = Engine::new(&loaded.data, &configured.settings);
-    print_diagnostics(&engine.diagnostics, 20);
-    let set = &configured.templates;
-    let scoring = scorecard::score(&engine, &configured.catalogue, set, period).map_err(|d| report(&[d]))?;
+    let host = config::open(data, config, tz)?;
+    let state = host.read();
+    let engine = state.engine();
+    let set = &state.config.templates;
+    let scoring = state.score(period).map_err(report)?;
     print_diagnostics(&scoring.diagnostics, 20);
     if !scoring.unscored.is_empty() {
         let list: Vec<String> = scoring.unscored.iter().map(|(r, n)| format!("{n} {r}")).collect();
@@ -247,9 +244,7 @@ pub fn score(
         Some(path) => std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?,
         None => std::io::stdout().lock().write_all(&bytes)?,
     }
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("output: {} cards, {:.3} s", scoring.cards.len(), started.elapsed().as_secs_f64());
-    }
+    tracing::debug!(cards = scoring.cards.len(), seconds = started.elapsed().as_secs_f64(), "output");
     Ok(ExitCode::SUCCESS)
 }
 

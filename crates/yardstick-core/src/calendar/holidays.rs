@@ -83,6 +83,7 @@ impl HolidayCalendar {
             if !(1970..=2200).contains(&y) {
                 errors.push(
                     Diagnostic::at_span(file, text, year.year.span().start, format!("year {y} is out of range"))
+                        .code("holidays.invalid")
                         .fix("write a year between 1970 and 2200"),
                 );
                 continue;
@@ -105,6 +106,7 @@ impl HolidayCalendar {
                                     entry.span().start,
                                     format!("`{}` is not a date or date range", entry.get_ref()),
                                 )
+                                .code("holidays.invalid")
                                 .fix("write 2027-02-05 or 2027-02-05..2027-02-11"),
                             );
                             continue;
@@ -123,6 +125,7 @@ impl HolidayCalendar {
                                         entry.span().start,
                                         format!("{} is listed twice (also under {other})", format_day(day)),
                                     )
+                                    .code("holidays.invalid")
                                     .fix("list each day once, either as off or as work"),
                                 );
                             }

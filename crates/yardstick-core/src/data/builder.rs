@@ -17,6 +17,8 @@ pub struct FieldError {
     /// Index of the cell in the row (0-based).
     pub cell: usize,
     pub field: String,
+    /// The stable machine code of the problem (`csv.bad_time`, `csv.missing_value`, …).
+    pub code: &'static str,
     pub message: String,
     pub fix: String,
 }
@@ -166,6 +168,7 @@ impl<'a> BatchBuilder<'a> {
                             FieldError {
                                 cell: 0,
                                 field: field.name.into(),
+                                code: "csv.missing_column",
                                 message: format!("the file has no {} column", field.name),
                                 fix: format!("add a {} column", field.name),
                             },
@@ -222,7 +225,7 @@ impl<'a> BatchBuilder<'a> {
         let source = self.source;
         let BatchBuilder { builders, times, tz, data, roles, role_field, .. } = self;
         let problem = |text: &str| problem(source, ty, name, text);
-        let at = (required, name, cell);
+        let at = (required, name, cell, field_code(ty));
         match (&mut builders[f], ty) {
             (Builder::Text(t), _) => each_cell(column, at, errors, |c| {
                 t.push(c.map(|(_, raw)| raw));
@@ -389,8 +392,16 @@ impl<'a> BatchBuilder<'a> {
                 } else {
                     (format!("{earlier} is larger than {later}"), format!("{earlier} must not exceed {later}"))
                 };
-                errors
-                    .push((r, FieldError { cell: self.positions[b].unwrap_or(0), field: later.into(), message, fix }));
+                errors.push((
+                    r,
+                    FieldError {
+                        cell: self.positions[b].unwrap_or(0),
+                        field: later.into(),
+                        code: "csv.out_of_order",
+                        message,
+                        fix,
+                    },
+                ));
             }
         }
     }
@@ -412,6 +423,19 @@ impl<'a> BatchBuilder<'a> {
     }
 }
 
+/// The code of a cell that does not parse as its field's type.
+fn field_code(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Instant => "csv.bad_time",
+        FieldType::Int { .. } | FieldType::Decimal => "csv.bad_number",
+        FieldType::Bool => "csv.bad_boolean",
+        FieldType::Enum(_) => "csv.bad_label",
+        FieldType::Ref(_) => "csv.unknown_reference",
+        FieldType::Period => "csv.bad_period",
+        FieldType::Id | FieldType::Key(_) | FieldType::Category | FieldType::Text => "csv.bad_value",
+    }
+}
+
 /// Feeds the cells of one column to `put` — `Some((trimmed, raw))`, or `None` for an empty
 /// cell — which adds one value for each (a null for an empty cell, and for a cell it did
 /// not take, saying why), and records the errors: an empty required cell, or the reason
@@ -421,7 +445,7 @@ impl<'a> BatchBuilder<'a> {
 #[inline]
 fn each_cell<'t>(
     column: impl Iterator<Item = &'t str>,
-    (required, name, cell): (bool, &str, usize),
+    (required, name, cell, code): (bool, &str, usize, &'static str),
     errors: &mut Vec<(usize, FieldError)>,
     mut put: impl FnMut(Option<(&'t str, &'t str)>) -> Result<(), (String, String)>,
 ) {
@@ -430,14 +454,15 @@ fn each_cell<'t>(
         let value = if text.is_empty() {
             if required {
                 let (message, fix) = (format!("{name} is required but empty"), format!("fill in {name} (必填)"));
-                errors.push((r, FieldError { cell, field: name.into(), message, fix }));
+                let code = "csv.missing_value";
+                errors.push((r, FieldError { cell, field: name.into(), code, message, fix }));
             }
             None
         } else {
             Some((text, raw))
         };
         if let Err((message, fix)) = put(value) {
-            errors.push((r, FieldError { cell, field: name.into(), message, fix }));
+            errors.push((r, FieldError { cell, field: name.into(), code, message, fix }));
         }
     }
 }

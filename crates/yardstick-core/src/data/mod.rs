@@ -8,6 +8,7 @@ pub mod column;
 pub mod interner;
 mod keys;
 mod org;
+mod render;
 mod table;
 
 pub use answers::{AnswerMap, Answers};
@@ -156,6 +157,13 @@ impl Dataset {
             }
         }
         self.tables[source.index()].upsert(cells)
+    }
+
+    /// Deletes a record (see [`Table::delete`]); returns the cells it had. The `exists`
+    /// answers are dropped, as by [`Dataset::upsert`].
+    pub fn delete(&mut self, source: Source, row: usize) -> Vec<Cell> {
+        self.answers.take();
+        self.tables[source.index()].delete(row)
     }
 
     /// Bytes held on the heap by all records, their indexes and the `exists` answers.

@@ -50,6 +50,7 @@ impl Org {
                             0,
                             format!("parent_team_id {id} of team {} is not in teams.csv", teams.key_text(t)),
                         )
+                        .code("org.invalid")
                         .field("parent_team_id")
                         .fix("add the parent team or leave parent_team_id empty for a root team"),
                     );
@@ -71,6 +72,7 @@ impl Org {
                             0,
                             format!("team {} is its own ancestor through parent_team_id", teams.key_text(t)),
                         )
+                        .code("org.invalid")
                         .fix("make the team tree a tree: one team must have no parent"),
                     );
                     parent[t] = None;
@@ -103,6 +105,7 @@ impl Org {
                             0,
                             format!("lead_id {id} of team {} is not in people.csv", teams.key_text(t)),
                         )
+                        .code("org.odd")
                         .field("lead_id")
                         .fix("add the person to people.csv or correct the id"),
                     );
@@ -143,8 +146,12 @@ fn person_memberships(data: &Dataset) -> Vec<Vec<Membership>> {
     );
     let mut by_person: Vec<Vec<(Instant, Instant, TeamIx)>> = vec![Vec::new(); people.len()];
     for r in 0..rows.len() {
-        let to = rows.int(uf, r);
-        by_person[rows.int(pf, r) as usize].push((
+        let (person, to) = (rows.int(pf, r), rows.int(uf, r));
+        // A deleted membership keeps its row with every field empty.
+        if person == NULL || rows.int(tf, r) == NULL {
+            continue;
+        }
+        by_person[person as usize].push((
             rows.int(ff, r),
             if to == NULL { i64::MAX } else { to },
             rows.int(tf, r) as TeamIx,

@@ -110,6 +110,9 @@ pub struct Table {
     len: usize,
     pub columns: Vec<Column>,
     key: KeyIndex,
+    /// Deleted rows: every field empty but the id, kept so that row indexes never change;
+    /// [`Table::find`] does not see them, and an upsert of the same key brings the row back.
+    deleted: std::collections::BTreeSet<u32>,
 }
 
 impl Table {
@@ -143,7 +146,7 @@ impl Table {
                 index: HashMap::new(),
             },
         };
-        Table { source, len: 0, columns, key }
+        Table { source, len: 0, columns, key, deleted: Default::default() }
     }
 
     pub fn def(&self) -> &'static TableDef {
@@ -205,15 +208,37 @@ impl Table {
         }
     }
 
-    /// The row with natural key `key` (single-field keys only).
+    /// The row with natural key `key` (single-field keys only); not a deleted one.
     pub fn find(&self, key: &str) -> Option<usize> {
         match &self.key {
             KeyIndex::Id(field) => match &self.columns[*field] {
-                Column::Id(ids) => ids.find(key).map(|c| c as usize),
+                Column::Id(ids) => ids.find(key).map(|c| c as usize).filter(|&r| !self.is_deleted(r)),
                 _ => None,
             },
             KeyIndex::Composite { .. } => None,
         }
+    }
+
+    /// Was this row deleted (and not brought back since)?
+    pub fn is_deleted(&self, row: usize) -> bool {
+        !self.deleted.is_empty() && self.deleted.contains(&(row as u32))
+    }
+
+    /// Rows that are not deleted.
+    pub fn n_records(&self) -> usize {
+        self.len - self.deleted.len()
+    }
+
+    /// Deletes a row: every field but the id becomes empty (a composite key's fields too,
+    /// so the row belongs to no one), and [`Table::find`] no longer sees it. Returns the
+    /// cells it had.
+    pub fn delete(&mut self, row: usize) -> Vec<Cell> {
+        let previous = self.row_cells(row);
+        for field in 0..self.columns.len() {
+            self.write(field, row, false, Cell::Null);
+        }
+        self.deleted.insert(row as u32);
+        previous
     }
 
     /// The row that has the natural key of `cells`, if any.
@@ -244,7 +269,7 @@ impl Table {
     pub fn upsert(&mut self, cells: Vec<Cell>) -> (usize, Option<Vec<Cell>>) {
         debug_assert_eq!(cells.len(), self.columns.len());
         let (row, new) = self.locate(&cells);
-        let previous = (!new).then(|| self.row_cells(row));
+        let previous = (!new && !self.deleted.remove(&(row as u32))).then(|| self.row_cells(row));
         for (field, cell) in cells.into_iter().enumerate() {
             self.write(field, row, new, cell);
         }
@@ -317,6 +342,11 @@ impl Table {
         let n = batch.len;
         let first_new = self.len;
         let targets = self.batch_targets(&batch);
+        if !self.deleted.is_empty() {
+            for t in &targets {
+                self.deleted.remove(t);
+            }
+        }
         let n_new =
             targets.iter().filter(|&&t| t as usize >= first_new).max().map_or(0, |&t| t as usize + 1 - first_new);
         let contiguous = n_new == n && targets.iter().enumerate().all(|(i, &t)| t as usize == first_new + i);

@@ -49,7 +49,7 @@ impl Engine<'_> {
     ) -> Result<Vec<Explanation>, Diagnostic> {
         let defs = catalogue
             .resolve(metric, self.data)
-            .ok_or_else(|| Diagnostic::error("--metric", 0, 0, format!("unknown metric `{metric}`")))?;
+            .ok_or_else(|| Diagnostic::argument("metric", "unknown_metric", format!("unknown metric `{metric}`")))?;
         let mut out = Vec::new();
         for def in defs {
             match &def.kind {

@@ -42,7 +42,10 @@ pub struct Live {
 impl Engine<'_> {
     /// Computes a query and keeps what is needed to update it record by record.
     pub fn live(&self, catalogue: &Catalogue, query: &super::Query) -> Result<Live, Diagnostic> {
-        let resolved = self.resolve_query(catalogue, query)?;
+        self.live_resolved(self.resolve_query(catalogue, query)?)
+    }
+
+    fn live_resolved(&self, resolved: Resolved) -> Result<Live, Diagnostic> {
         let timeline = Timeline::new(&resolved.periods, &self.settings.tz);
         let plans = self.plans(&resolved.metrics, &timeline)?;
         let clocks = self.clocks(plans.iter().any(|p| p.prog.uses_business()));
@@ -65,45 +68,85 @@ impl Engine<'_> {
     }
 }
 
+/// What a record change affects in one live view: per plan, the rows whose contribution
+/// can change, already subtracted ([`Live::retract`]), to be added back once the record
+/// has changed ([`Live::restore`]).
+#[derive(Debug)]
+pub struct Retracted {
+    affected: Vec<Vec<u32>>,
+}
+
+/// Does a change to this source move records between cells (so that live views are
+/// rebuilt rather than updated record by record)?
+pub fn changes_cells(source: Source) -> bool {
+    matches!(source, Source::Teams | Source::People | Source::Memberships)
+}
+
 impl Live {
     /// Upserts a record into `data` and updates the values it affects. Returns its row.
-    /// Teams, people and memberships change cells: the computation is rebuilt.
+    /// Teams, people and memberships change cells: the computation is rebuilt. (One view
+    /// over data it is handed; [`crate::host::Host`] keeps several views right at once.)
     pub fn upsert(
         &mut self,
         data: &mut Dataset,
         settings: &Settings,
-        catalogue: &Catalogue,
+        _catalogue: &Catalogue,
         source: Source,
         cells: Vec<Cell>,
     ) -> Result<usize, Diagnostic> {
-        if matches!(source, Source::Teams | Source::People | Source::Memberships) {
+        if changes_cells(source) {
             let (row, _) = data.upsert(source, cells);
-            let query = super::Query {
-                metrics: self.resolved.requested.iter().map(|(id, _, _)| id.clone()).collect(),
-                periods: self.resolved.query_periods.clone(),
-                subjects: self.resolved.subjects,
-            };
-            *self = Engine::new(data, settings).live(catalogue, &query)?;
+            self.rebuild(&Engine::new(data, settings))?;
             return Ok(row);
         }
+        let existing = data.table(source).find_cells(&cells);
+        let retracted = self.retract(&Engine::new(data, settings), source, existing, &cells)?;
         let mut answers = data.answers.take();
-        // Before: who is affected (by the old and the new key values), and what they add.
-        let affected = {
-            let engine = Engine::new(data, settings);
-            let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
-            let existing = data.table(source).find_cells(&cells);
-            let affected: Vec<Vec<u32>> =
-                plans.iter().map(|plan| affected_rows(&engine, plan, source, existing, &cells)).collect();
-            self.apply(&engine, &plans, &affected, -1, None);
-            affected
-        };
         let (row, _) = data.upsert(source, cells);
-        // After: the same records (and the new one), with what they add now.
-        let engine = Engine::new(data, settings);
+        self.restore(&Engine::new(data, settings), source, retracted, row, &mut answers)?;
+        Ok(row)
+    }
+
+    /// Computes the view again from the records (after a change to teams, people or
+    /// memberships, which moves records between cells).
+    pub fn rebuild(&mut self, engine: &Engine) -> Result<(), Diagnostic> {
+        *self = engine.live_resolved(self.resolved.clone())?;
+        Ok(())
+    }
+
+    /// Before a record of `source` changes to `cells` (at row `existing`, if its key is
+    /// known): subtracts what every record it can affect contributes now. `engine` is over
+    /// the records as they are before the change.
+    pub fn retract(
+        &mut self,
+        engine: &Engine,
+        source: Source,
+        existing: Option<usize>,
+        cells: &[Cell],
+    ) -> Result<Retracted, Diagnostic> {
+        let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
+        let affected: Vec<Vec<u32>> =
+            plans.iter().map(|plan| affected_rows(engine, plan, source, existing, cells)).collect();
+        self.apply(engine, &plans, &affected, -1, None);
+        Ok(Retracted { affected })
+    }
+
+    /// After the change (the record now at `row`): adds what the retracted records, and
+    /// the changed one, contribute now. Puts the `exists` answers of this view's
+    /// conditions, taken out of the data before the change, back with the affected rows'
+    /// worked out again. `engine` is over the changed records.
+    pub fn restore(
+        &mut self,
+        engine: &Engine,
+        source: Source,
+        retracted: Retracted,
+        row: usize,
+        answers: &mut AnswerMap,
+    ) -> Result<(), Diagnostic> {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
         let affected: Vec<Vec<u32>> = plans
             .iter()
-            .zip(affected)
+            .zip(retracted.affected)
             .map(|(plan, mut rows)| {
                 if plan.source == source && !rows.contains(&(row as u32)) {
                     rows.push(row as u32);
@@ -111,8 +154,8 @@ impl Live {
                 rows
             })
             .collect();
-        self.apply(&engine, &plans, &affected, 1, Some(&mut answers));
-        Ok(row)
+        self.apply(engine, &plans, &affected, 1, Some(answers));
+        Ok(())
     }
 
     /// Adds (`sign` 1) or subtracts (−1) the contributions of `affected` rows of each plan;

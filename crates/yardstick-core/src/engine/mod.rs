@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
-pub use live::Live;
+pub use live::{Live, Retracted, changes_cells};
 pub use output::to_csv;
 pub use subject_values::SubjectValues;
 pub use timeline::Timeline;
@@ -156,18 +156,21 @@ impl<'a> Engine<'a> {
                     catalogue.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str()).collect();
                 known.sort_unstable();
                 let all = format!("{} (add .change or .attainment for derived forms)", known.join(", "));
-                Diagnostic::error("--metric", 0, 0, format!("unknown metric `{base}`")).fix(match crate::diag::closest(
-                    base,
-                    known.iter().copied(),
-                ) {
-                    Some(meant) => format!("did you mean `{meant}`? The metrics are {all}"),
-                    None => format!("use one of {all}"),
-                })
+                Diagnostic::argument("metric", "unknown_metric", format!("unknown metric `{base}`")).fix(
+                    match crate::diag::closest(base, known.iter().copied()) {
+                        Some(meant) => format!("did you mean `{meant}`? The metrics are {all}"),
+                        None => format!("use one of {all}"),
+                    },
+                )
             })?;
             for m in defs {
                 if derived == Derived::Attainment && self.target(&m).is_none() {
-                    return Err(Diagnostic::error("--metric", 0, 0, format!("{}.attainment needs a target", m.id))
-                        .fix(format!("add `{} = …` under [targets] in yardstick.toml", m.id)));
+                    return Err(Diagnostic::argument(
+                        "metric",
+                        "attainment_without_target",
+                        format!("{}.attainment needs a target", m.id),
+                    )
+                    .fix(format!("add `{} = …` under [targets] in yardstick.toml", m.id)));
                 }
                 let out_id = match derived {
                     Derived::None => m.id.clone(),
@@ -210,9 +213,7 @@ impl<'a> Engine<'a> {
         let values = self.values(&resolved.metrics, &resolved.periods, resolved.subjects)?;
         let t1 = std::time::Instant::now();
         let rows = rows::rows(self, &resolved, &values);
-        if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-            eprintln!("  values {:.3} s, rows {:.3} s", (t1 - t0).as_secs_f64(), t1.elapsed().as_secs_f64());
-        }
+        tracing::debug!(values_seconds = (t1 - t0).as_secs_f64(), rows_seconds = t1.elapsed().as_secs_f64(), "compute");
         Ok(rows)
     }
 
@@ -273,10 +274,7 @@ impl<'a> Engine<'a> {
         let placement = scan::Placement::new(&timeline, &self.cells);
         let mut out: Vec<Option<finalize::MetricValues>> = vec![None; metrics.len()];
         let context = self.context(&timeline, subjects);
-        let profile = std::env::var_os("YARDSTICK_PROFILE").is_some();
-        if profile {
-            eprintln!("  plans and clocks {:.3} s", started.elapsed().as_secs_f64());
-        }
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "plans and clocks");
         // All plans at once: the pass and finalisation of a small table cannot keep the
         // cores busy on their own, so they run beside the large ones (rayon shares the
         // threads between the nested parallel loops).
@@ -290,17 +288,15 @@ impl<'a> Engine<'a> {
                 let state = scan::scan(plan, &env, &placement);
                 let t1 = std::time::Instant::now();
                 let values = finalize::finish_plan(plan, &state, &context, None);
-                if profile {
-                    eprintln!(
-                        "  {} ({} nodes, {} groups, {} metrics): scan {:.3} s, finalize {:.3} s",
-                        plan.source.name(),
-                        plan.prog.nodes.len(),
-                        plan.groups.len(),
-                        plan.metrics.len(),
-                        (t1 - t0).as_secs_f64(),
-                        t1.elapsed().as_secs_f64()
-                    );
-                }
+                tracing::debug!(
+                    source = plan.source.name(),
+                    nodes = plan.prog.nodes.len(),
+                    groups = plan.groups.len(),
+                    metrics = plan.metrics.len(),
+                    scan_seconds = (t1 - t0).as_secs_f64(),
+                    finalize_seconds = t1.elapsed().as_secs_f64(),
+                    "plan"
+                );
                 values
             })
             .collect();
@@ -309,9 +305,7 @@ impl<'a> Engine<'a> {
         }
         let t = std::time::Instant::now();
         formula::evaluate_formulas(metrics, &mut out, periods.len());
-        if profile {
-            eprintln!("  formulas {:.3} s", t.elapsed().as_secs_f64());
-        }
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "formulas");
         Ok(out.into_iter().map(|v| v.unwrap_or_else(|| vec![SubjectValues::new(); periods.len()])).collect())
     }
 
@@ -320,12 +314,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn answers_key(&self, plan: &plan::SourcePlan, i: usize) -> String {
         let node = crate::lang::program::Node::Exists(i as u32);
         let id = plan.prog.nodes.iter().position(|n| *n == node).expect("exists node");
-        let salt = self.answers_salt.get_or_init(|| {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            format!("{:?}", self.settings).hash(&mut h);
-            format!("{:016x} ", h.finish())
-        });
+        let salt = self.answers_salt.get_or_init(|| format!("{:016x} ", self.settings.fingerprint()));
         format!("{salt}{}", crate::lang::eval::describe(&plan.prog, id as u32, false))
     }
 
@@ -350,14 +339,13 @@ impl<'a> Engine<'a> {
             let t1 = std::time::Instant::now();
             let probe_env = Env { data: self.data, org: &self.org, clocks, indexes, flags: &no_flags };
             let flags = Arc::new(crate::lang::eval::exists_flags(&plan.prog, &probe_env, i));
-            if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-                eprintln!(
-                    "  {} exists #{i}: indexes {:.3} s, answers {:.3} s",
-                    plan.source.name(),
-                    (t1 - t0).as_secs_f64(),
-                    t1.elapsed().as_secs_f64()
-                );
-            }
+            tracing::debug!(
+                source = plan.source.name(),
+                exists = i,
+                indexes_seconds = (t1 - t0).as_secs_f64(),
+                answers_seconds = t1.elapsed().as_secs_f64(),
+                "exists answers"
+            );
             self.data.answers.insert(key, flags.clone());
             out.push(Some(flags));
         }

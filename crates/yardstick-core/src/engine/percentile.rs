@@ -93,14 +93,12 @@ pub fn finalize_percentiles(
         first += w.len();
     }
     let found_at = |s: usize, k: usize, m: usize| found[sp(s, k) * n_metrics + m];
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!(
-            "    percentiles: {} values, radix {:.3} s, ranks {:.3} s",
-            pairs.len(),
-            (t1 - t0).as_secs_f64(),
-            t1.elapsed().as_secs_f64()
-        );
-    }
+    tracing::debug!(
+        values = pairs.len(),
+        radix_seconds = (t1 - t0).as_secs_f64(),
+        ranks_seconds = t1.elapsed().as_secs_f64(),
+        "percentiles"
+    );
     metrics
         .iter()
         .enumerate()

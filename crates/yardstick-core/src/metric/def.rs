@@ -282,7 +282,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn error<T>(&self, at: usize, message: impl Into<String>, fix: &str) -> Result<T, Diagnostic> {
-        let d = Diagnostic::at_span(self.file, self.text, at, message);
+        let d = Diagnostic::at_span(self.file, self.text, at, message).code("metric.invalid");
         Err(if fix.is_empty() { d } else { d.fix(fix) })
     }
 
@@ -359,6 +359,7 @@ impl Reader<'_> {
         let need = |field: &Option<Spanned<String>>, name: &str| -> Result<Spanned<String>, Diagnostic> {
             field.clone().ok_or_else(|| {
                 Diagnostic::at_span(self.file, self.text, doc.id.span().start, format!("metric {id} needs `{name}`"))
+                    .code("metric.missing_key")
                     .fix(format!("add {name} = \"…\" (see README, Metric language)"))
             })
         };
@@ -423,6 +424,7 @@ impl Reader<'_> {
             "percentile" => {
                 let p = doc.p.as_ref().ok_or_else(|| {
                     Diagnostic::at_span(self.file, self.text, aggregate_name.span().start, "percentile needs p")
+                        .code("metric.invalid")
                         .fix("add p = 0.9")
                 })?;
                 let v = *p.get_ref();

@@ -44,12 +44,15 @@ impl Catalogue {
             }
             if let Some(&i) = self.by_id.get(&def.id) {
                 if self.metrics[i].file != def.file {
-                    diags.push(Diagnostic::warning(
-                        file,
-                        def.line,
-                        1,
-                        format!("metric {} redefines the one from {}", def.id, self.metrics[i].file),
-                    ));
+                    diags.push(
+                        Diagnostic::warning(
+                            file,
+                            def.line,
+                            1,
+                            format!("metric {} redefines the one from {}", def.id, self.metrics[i].file),
+                        )
+                        .code("metric.redefined"),
+                    );
                 }
                 self.metrics[i] = def;
             } else {
@@ -80,6 +83,7 @@ impl Catalogue {
                             w.column,
                             format!("formula of {} uses unknown metric `{name}`", m.id),
                         )
+                        .code("metric.invalid")
                         .fix(
                             match crate::diag::closest(&name, self.by_id.keys().map(String::as_str)) {
                                 Some(meant) => format!("did you mean `{meant}`? Or define that metric"),
@@ -98,6 +102,7 @@ impl Catalogue {
                         w.column,
                         format!("formula of {} refers to itself through {}", m.id, stack.join(" → ")),
                     )
+                    .code("metric.invalid")
                     .fix("break the cycle"),
                 );
             }
@@ -241,8 +246,9 @@ pub fn check_metric(m: &MetricDef, params: &Params) -> Result<(), Diagnostic> {
     let params = if params.lists.is_empty() { check_params() } else { params.clone() };
     match &m.kind {
         MetricKind::Records(r) => compile_record_metric(m, r, &empty, &params).map(|_| ()),
-        MetricKind::Formula(w) => check_formula_shape(&w.expr)
-            .map_err(|(span, msg)| Diagnostic::error(&w.file, w.line, w.column + span.start, msg)),
+        MetricKind::Formula(w) => check_formula_shape(&w.expr).map_err(|(span, msg)| {
+            Diagnostic::error(&w.file, w.line, w.column + span.start, msg).code("metric.invalid")
+        }),
     }
 }
 
@@ -312,6 +318,7 @@ pub fn compile_into(
             (w.line, w.column + w.text[..e.span.start.min(w.text.len())].chars().count())
         };
         Diagnostic::error(&w.file, line, column, format!("metric {}: in `{}`: {}", m.id, w.text, e.message))
+            .code("metric.invalid")
     };
     let expr = |prog: &mut Program, w: &Written| compiler.compile(prog, &w.expr).map_err(|e| at(w, e));
     let typed = |prog: &mut Program, w: &Written, want: &[Ty], what: &str| -> Result<u32, Diagnostic> {
@@ -324,7 +331,8 @@ pub fn compile_into(
                 w.line,
                 w.column,
                 format!("metric {}: `{}` must be {what}, but it is a {}", m.id, w.text, ty.name()),
-            ))
+            )
+            .code("metric.invalid"))
         }
     };
     let anchor = match &r.anchor {

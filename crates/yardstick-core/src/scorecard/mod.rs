@@ -159,7 +159,7 @@ fn cycle_of(period: Period) -> Result<Cycle, Diagnostic> {
         PeriodKind::Quarter => Ok(Cycle::Quarter),
         PeriodKind::Half => Ok(Cycle::Half),
         PeriodKind::Year => Ok(Cycle::Year),
-        _ => Err(Diagnostic::error("--period", 0, 0, format!("{period} is not a scorecard cycle"))
+        _ => Err(Diagnostic::argument("period", "bad_period", format!("{period} is not a scorecard cycle"))
             .fix("score a month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025)")),
     }
 }
@@ -290,6 +290,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
                     set.templates[a].id, set.templates[b].id, set.templates[a].id
                 ),
             )
+            .code("template.shadowed")
             .fix("make one template more specific (people > teams > roles with `when` > roles)"),
         );
     }

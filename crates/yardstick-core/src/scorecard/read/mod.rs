@@ -246,7 +246,7 @@ struct MetricInfo {
 
 impl Reader<'_> {
     fn at(&self, offset: usize, message: impl Into<String>, fix: &str) -> Diagnostic {
-        let d = Diagnostic::at_span(self.file, self.text, offset, message);
+        let d = Diagnostic::at_span(self.file, self.text, offset, message).code("template.invalid");
         if fix.is_empty() { d } else { d.fix(fix) }
     }
 

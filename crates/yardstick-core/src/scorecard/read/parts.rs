@@ -31,7 +31,7 @@ impl Reader<'_> {
         };
         if forced {
             let Some(quotas) = &doc.quotas else {
-                errors.push(Diagnostic::error(self.file, 0, 0, "a forced distribution needs quotas").fix(
+                errors.push(Diagnostic::error(self.file, 0, 0, "a forced distribution needs quotas").code("template.invalid").fix(
                     "add quotas = [{ grade = \"A+\", percent = 10 }, { grade = \"A\", percent = 20 }, …] under [template.grades]",
                 ));
                 return grades;
