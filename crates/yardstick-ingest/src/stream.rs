@@ -203,8 +203,6 @@ pub(crate) fn import_blocks<R: Read + Send>(
     append(pending, body_bytes, &mut report, diags);
     report.encoding = if encoding == Encoding::Gb18030 { "GB18030" } else { "UTF-8" };
     report.rows_rejected = report.rows_read - report.rows_loaded;
-    if std::env::var_os("YARDSTICK_PROFILE").is_some() {
-        eprintln!("{file}: {:.3} s", started.elapsed().as_secs_f64());
-    }
+    tracing::debug!(file, seconds = started.elapsed().as_secs_f64(), "import");
     Ok(report)
 }

@@ -296,7 +296,7 @@ fn bench_reports_loads_and_runs() {
             .output()
             .expect("run yardstick");
         assert!(out.status.success());
-        String::from_utf8_lossy(&out.stderr).matches("tickets exists").count()
+        String::from_utf8_lossy(&out.stderr).matches("exists answers source=\"tickets\"").count()
     };
     assert_eq!(exists_worked_out(&[]), 1);
     assert_eq!(exists_worked_out(&["--cold"]), 3);

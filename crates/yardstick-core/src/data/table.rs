@@ -224,6 +224,11 @@ impl Table {
         !self.deleted.is_empty() && self.deleted.contains(&(row as u32))
     }
 
+    /// Does the table have deleted rows?
+    pub fn has_deleted(&self) -> bool {
+        !self.deleted.is_empty()
+    }
+
     /// Rows that are not deleted.
     pub fn n_records(&self) -> usize {
         self.len - self.deleted.len()

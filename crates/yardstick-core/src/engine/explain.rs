@@ -104,6 +104,10 @@ impl Engine<'_> {
                             &mut placed,
                             matches!(group.slots, Slots::Snapshot { .. }),
                         );
+                        super::scan::drop_deleted(
+                            super::scan::deleted_rows(self.data.table(r.source), rows).as_deref(),
+                            &mut placed,
+                        );
                         let mut last_row = usize::MAX;
                         for &(i, a) in &placed {
                             let i = i as usize;

@@ -172,7 +172,7 @@ pub(super) fn partials(
                     p[2] += row[i];
                 }
                 if let Some(a) = metric.applies_offset {
-                    p[3] |= row[a];
+                    p[3] |= (row[a] > 0) as i64;
                 }
             }
             p

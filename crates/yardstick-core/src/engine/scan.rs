@@ -185,6 +185,7 @@ pub fn accumulate(
     scratch: &mut Scratch,
 ) {
     ev.run_nodes(&plan.prog, env, rows, needed);
+    let deleted = deleted_rows(env.data.table(plan.source), rows);
     let Scratch { placed, masks } = scratch;
     masks.resize_with(plan.metrics.len(), Vec::new);
     for (m, metric) in plan.metrics.iter().enumerate() {
@@ -200,11 +201,12 @@ pub fn accumulate(
         // where the record is live.
         let snapshot = matches!(group.slots, Slots::Snapshot { .. });
         if snapshot {
-            place_present(group, ev, placement, rows.len(), placed, &mut state.presence[g]);
+            place_present(group, ev, placement, (rows.len(), deleted.as_deref()), placed, &mut state.presence[g]);
             count_placed(placed, counters, width);
             placed.clear();
         }
         place(group, ev, placement, rows.len(), placed, snapshot);
+        drop_deleted(deleted.as_deref(), placed);
         if !snapshot {
             count_placed(placed, counters, width);
         }
@@ -217,6 +219,20 @@ pub fn accumulate(
             }
         }
         add_counters(&ops, placed, counters, width);
+    }
+}
+
+/// Which rows of a batch are deleted (every field empty: a deleted ticket's empty
+/// `created_at` would otherwise open its snapshot interval at the beginning of time);
+/// None when the table has no deleted rows, as almost always.
+pub(super) fn deleted_rows(table: &crate::data::Table, rows: Rows) -> Option<Vec<bool>> {
+    table.has_deleted().then(|| (0..rows.len()).map(|i| table.is_deleted(rows.row(i))).collect())
+}
+
+/// Leaves the deleted rows of a batch out of its placements.
+pub(super) fn drop_deleted(deleted: Option<&[bool]>, placed: &mut Vec<(u32, u32)>) {
+    if let Some(deleted) = deleted {
+        placed.retain(|&(i, _)| !deleted[i as usize]);
     }
 }
 
@@ -317,7 +333,7 @@ fn place_present(
     group: &Group,
     ev: &Evaluator,
     placement: &Placement,
-    n: usize,
+    (n, deleted): (usize, Option<&[bool]>),
     placed: &mut Vec<(u32, u32)>,
     presence: &mut [i64],
 ) {
@@ -327,7 +343,7 @@ fn place_present(
     let label = group.label_filter.map(|(node, code)| (ev.values(node), code));
     let (cells, timeline) = (placement.cells, placement.timeline);
     for i in 0..n {
-        if label.is_some_and(|(labels, code)| labels[i] != code) {
+        if label.is_some_and(|(labels, code)| labels[i] != code) || deleted.is_some_and(|d| d[i]) {
             continue;
         }
         let Some((lo, hi)) = closed(*span, from[i], to[i]) else {
@@ -505,8 +521,9 @@ fn add_values(
         for &(i, a) in placed {
             if mask[i as usize] {
                 keys.push((a, key_values[i as usize]));
+                // A count, not a flag: live views subtract the records they retract.
                 if when.is_none_or(|w| ev.values(w)[i as usize] == 1) {
-                    counters[a as usize * width + applies] = 1;
+                    counters[a as usize * width + applies] += 1;
                 }
             }
         }
