@@ -97,7 +97,11 @@ impl Rational {
         use std::fmt::Write;
         let unit = 10i128.pow(places);
         let rounded = self.round(places);
-        let scaled = rounded.num * (unit / rounded.den());
+        let Some(scaled) = rounded.num.checked_mul(unit / rounded.den()) else {
+            // Too large to scale: `round` gave a whole number, written without decimals.
+            let _ = write!(out, "{}", rounded.num / rounded.den());
+            return;
+        };
         if scaled < 0 {
             out.push('-');
         }

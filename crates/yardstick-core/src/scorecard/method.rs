@@ -34,27 +34,42 @@ pub(crate) fn r(n: i128) -> Rational {
     Rational::int(n)
 }
 
-/// Exact while it fits in i128 (always, for decimals as written in templates and values
-/// at 6 decimals); otherwise to 12 decimals.
-pub(crate) fn approx(x: f64) -> Rational {
-    Rational::new((x * 1e12).round() as i128, 1_000_000_000_000).unwrap_or(r(0))
+// Scoring arithmetic is exact: a result that does not fit in i128 is not approximated.
+// It is noted on this thread and comes out as 0; `score_values` takes the note after each
+// card (and after grading and bonuses) and reports the card as not scorable, with a
+// diagnostic, instead of a number. Realistic inputs never get near the limit (values
+// enter at 6 decimals, weights at 4); an absurd value (a sale of 10²⁵) does.
+thread_local! {
+    static OVERFLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Did scoring arithmetic on this thread overflow since the last call? Clears the note.
+pub(crate) fn take_overflow() -> bool {
+    OVERFLOWED.with(|o| o.replace(false))
+}
+
+fn exact(result: Option<Rational>) -> Rational {
+    result.unwrap_or_else(|| {
+        OVERFLOWED.with(|o| o.set(true));
+        r(0)
+    })
 }
 
 pub(crate) fn add(a: Rational, b: Rational) -> Rational {
-    a.checked_add(b).unwrap_or_else(|| approx(a.to_f64() + b.to_f64()))
+    exact(a.checked_add(b))
 }
 
 pub(crate) fn sub(a: Rational, b: Rational) -> Rational {
-    a.checked_sub(b).unwrap_or_else(|| approx(a.to_f64() - b.to_f64()))
+    exact(a.checked_sub(b))
 }
 
 pub(crate) fn mul(a: Rational, b: Rational) -> Rational {
-    a.checked_mul(b).unwrap_or_else(|| approx(a.to_f64() * b.to_f64()))
+    exact(a.checked_mul(b))
 }
 
 /// `a / b`; `b` must not be 0.
 pub(crate) fn div(a: Rational, b: Rational) -> Rational {
-    a.checked_div(b).unwrap_or_else(|| approx(a.to_f64() / b.to_f64()))
+    exact(a.checked_div(b))
 }
 
 /// A number in arithmetic text; negative ones in parentheses (`0.01 - (-0.03)`).

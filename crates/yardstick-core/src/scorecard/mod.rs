@@ -235,6 +235,24 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
     let (mut roles, mut ids): (Vec<Option<&str>>, Vec<String>) = (Vec::new(), Vec::new());
     let mut team_cards = Vec::new();
     people.sort_by(|a, b| a.id.cmp(&b.id));
+    method::take_overflow();
+    // A card whose arithmetic overflows gets no total (so no grade, rank or bonus).
+    let mut unscorable = |card: &mut Scorecard, who: &str| {
+        if method::take_overflow() {
+            card.total = None;
+            card.total_before_veto = None;
+            diagnostics.push(
+                Diagnostic::error(
+                    "scorecards",
+                    0,
+                    0,
+                    format!("the {period} scorecard of {who} is too large to compute exactly"),
+                )
+                .code("score.overflow")
+                .fix("a value this large is an input error: check the records behind its items"),
+            );
+        }
+    };
     for person in &people {
         let chosen = choose_template(set, &templates, person, engine, &values, &mut ties);
         let Some(t) = chosen else {
@@ -259,6 +277,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
             })
             .collect();
         let mut card = assemble(Scored::Person(person.row), person.team, t, template, items);
+        unscorable(&mut card, &person.id);
         card.led_team = person.leads.first().copied();
         cards.push(card);
         roles.push(Some(person.role.as_str()));
@@ -274,6 +293,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
                     })
                     .collect();
                 let mut card = assemble(Scored::Team(team), Some(team), t, template, items);
+                unscorable(&mut card, &teams_table.key_text(team as usize));
                 card.led_team = Some(team);
                 team_cards.push(card);
             }
@@ -300,6 +320,16 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
     let no_roles = vec![None; team_cards.len()];
     grade_and_rank(&mut team_cards, set, &no_roles, &team_ids, true);
     pay(&mut cards, set, &roles, &ids);
+    if method::take_overflow() {
+        for card in &mut cards {
+            card.bonus = None;
+        }
+        diagnostics.push(
+            Diagnostic::error("scorecards", 0, 0, format!("the {period} bonuses are too large to compute exactly"))
+                .code("score.overflow")
+                .fix("check the bonus base or pool of the templates"),
+        );
+    }
     cards.extend(team_cards);
     let mut unscored: Vec<(String, usize)> = unscored.into_iter().collect();
     unscored.sort();

@@ -241,3 +241,46 @@ fn shuffled_people_and_records_give_identical_scorecards() {
     assert_eq!(shuffled, expected);
     let _ = d("0");
 }
+
+/// A value too large for exact arithmetic (here 10³⁷ tickets resolved, scored as
+/// `100 × v / 5`, as a broken import could produce) is not approximated in floating point: the card gets no
+/// total, grade or bonus, and a diagnostic says why. The other cards are as before.
+#[test]
+fn a_value_too_large_to_score_exactly_is_reported_not_approximated() {
+    use crate::engine::{MetricValue, Query, Rational, Subject, SubjectKinds};
+    use crate::scorecard::score_values;
+    let settings = Settings::default();
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
+    let engine = Engine::new(&data, &settings);
+    let catalogue = Catalogue::builtin();
+    let mut set = TemplateSet::default();
+    let text = TEMPLATES.replace("GRADES", "").replace("BONUS", "base = 1000");
+    assert!(set.add_file("t.toml", &text, &catalogue).is_empty());
+    let period = Period::parse("2025-03").unwrap();
+    let query = Query {
+        periods: vec![period],
+        subjects: SubjectKinds::ALL,
+        ..crate::scorecard::metric_query(&set, period).unwrap()
+    };
+    let mut rows = engine.compute(&catalogue, &query).unwrap();
+    let p1 = Subject::Person(data.table(Source::People).find("P1").unwrap() as u32);
+    let huge = Rational::new(10_i128.pow(37), 1).unwrap();
+    for row in rows.iter_mut().filter(|r| r.subject == p1 && &*r.metric == "tickets_resolved") {
+        row.value = MetricValue::plain(Some(huge));
+    }
+    let scoring = score_values(&engine, &set, period, rows);
+    let p1_card = scoring.cards.iter().find(|c| c.scored == Scored::Person(p1_row(&data))).unwrap();
+    assert_eq!((p1_card.total, p1_card.grade.as_deref(), p1_card.bonus.is_some()), (None, None, false));
+    let d = scoring.diagnostics.iter().find(|d| d.code == "score.overflow").expect("a diagnostic");
+    assert_eq!(d.message, "the 2025-03 scorecard of P1 is too large to compute exactly");
+    let p2 = scoring
+        .cards
+        .iter()
+        .find(|c| c.scored == Scored::Person(data.table(Source::People).find("P2").unwrap() as u32));
+    assert_eq!(p2.and_then(|c| c.total).map(|t| t.format_places(2)).as_deref(), Some("50"));
+}
+
+fn p1_row(data: &crate::data::Dataset) -> u32 {
+    data.table(Source::People).find("P1").unwrap() as u32
+}
