@@ -82,7 +82,7 @@ fn folder_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> Result<ExitCode> {
+pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool, changes: usize) -> Result<ExitCode> {
     let settings = Settings::default();
     let catalogue = Catalogue::builtin();
     let mut periods: Vec<Period> = (1..=12).map(|m| Period::month(2025, m)).collect();
@@ -97,6 +97,12 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
     report.push("|---|---|---|---|---|---|---|---|---|---|---|---|".to_string());
     let templates = TemplateSet::builtin(&catalogue);
     let month = Period::month(2025, 11);
+    let mut change_report = vec![
+        format!(
+            "| tickets | views set up ({month}'s scorecards, all metrics × person/team/org) | one change: p50 | p99 | slowest | a batch of 10 000 changes | a team move |"
+        ),
+        "|---|---|---|---|---|---|---|".to_string(),
+    ];
     for &n in sizes {
         let data_dir = dir.join(format!("{n}"));
         let marker = data_dir.join(".yardstick-bench");
@@ -156,6 +162,10 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
             (rss_after.saturating_sub(rss_before)) as f64 / 1e6,
             peak as f64 / 1e6
         );
+        if changes > 0 {
+            change_report.push(crate::bench_changes::measure(n, loaded.data, month, changes)?);
+            continue;
+        }
         if runs == 0 {
             // The loads alone (to count their instructions, say).
             report.push(format!(
@@ -234,7 +244,8 @@ pub fn run(sizes: &[u64], dir: &Path, runs: usize, loads: usize, cold: bool) -> 
     }
     let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_else(|_| "none".to_string());
     println!("yardstick bench on {threads} threads (allocator tunables: {tunables})\n");
-    for line in report {
+    let lines = if changes > 0 { change_report } else { report };
+    for line in lines {
         println!("{line}");
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! The binary: commands, configuration, output formats.
 
 mod bench;
+mod bench_changes;
 mod card_json;
 mod commands;
 mod config;
@@ -179,6 +180,11 @@ enum Command {
         /// path: more runs per process, less noise).
         #[arg(long)]
         cold: bool,
+        /// Instead of computations: N single changes applied through the host, one at a
+        /// time, with a month's scorecards and all its metrics live (latency p50, p99), then
+        /// a batch of 10 000 changes and a team move.
+        #[arg(long, default_value_t = 0)]
+        changes: usize,
     },
 }
 
@@ -243,7 +249,9 @@ fn main() -> ExitCode {
             commands::records(&data, &period, &metric, &subject, config.as_deref())
         }
         Command::Demo { out, tickets } => commands::demo(&out, tickets),
-        Command::Bench { tickets, dir, runs, loads, cold } => bench::run(&tickets, &dir, runs, loads, cold),
+        Command::Bench { tickets, dir, runs, loads, cold, changes } => {
+            bench::run(&tickets, &dir, runs, loads, cold, changes)
+        }
     };
     match result {
         Ok(code) => code,

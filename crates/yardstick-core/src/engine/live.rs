@@ -68,6 +68,15 @@ impl Engine<'_> {
     }
 }
 
+/// A record about to change: its source, its row when its key is known, and its cells
+/// after the change (all empty for a delete).
+#[derive(Clone, Copy, Debug)]
+pub struct RecordChange<'c> {
+    pub source: Source,
+    pub existing: Option<usize>,
+    pub cells: &'c [Cell],
+}
+
 /// What a record change affects in one live view: per plan, the rows whose contribution
 /// can change, already subtracted ([`Live::retract`]), to be added back once the record
 /// has changed ([`Live::restore`]).
@@ -124,9 +133,13 @@ impl Live {
         existing: Option<usize>,
         cells: &[Cell],
     ) -> Result<Retracted, Diagnostic> {
+        self.retract_all(engine, &[RecordChange { source, existing, cells }])
+    }
+
+    /// [`Live::retract`] for several record changes at once (one pass over each table).
+    pub fn retract_all(&mut self, engine: &Engine, changes: &[RecordChange]) -> Result<Retracted, Diagnostic> {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
-        let affected: Vec<Vec<u32>> =
-            plans.iter().map(|plan| affected_rows(engine, plan, source, existing, cells)).collect();
+        let affected: Vec<Vec<u32>> = plans.iter().map(|plan| affected_rows(engine, plan, changes)).collect();
         self.apply(engine, &plans, &affected, -1, None);
         Ok(Retracted { affected })
     }
@@ -143,14 +156,26 @@ impl Live {
         row: usize,
         answers: &mut AnswerMap,
     ) -> Result<(), Diagnostic> {
+        self.restore_all(engine, retracted, &[(source, row)], answers)
+    }
+
+    /// [`Live::restore`] after several record changes (`written`: the source and row of
+    /// each record written).
+    pub fn restore_all(
+        &mut self,
+        engine: &Engine,
+        retracted: Retracted,
+        written: &[(Source, usize)],
+        answers: &mut AnswerMap,
+    ) -> Result<(), Diagnostic> {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
         let affected: Vec<Vec<u32>> = plans
             .iter()
             .zip(retracted.affected)
             .map(|(plan, mut rows)| {
-                if plan.source == source && !rows.contains(&(row as u32)) {
-                    rows.push(row as u32);
-                }
+                rows.extend(written.iter().filter(|(s, _)| *s == plan.source).map(|&(_, r)| r as u32));
+                rows.sort_unstable();
+                rows.dedup();
                 rows
             })
             .collect();
@@ -294,49 +319,54 @@ fn touch(timeline: &Timeline, touched: &mut Touched, engine: &Engine, plan: &Sou
     }
 }
 
-/// The rows of `plan.source` whose contribution an upsert of `cells` into `source` (at row
-/// `existing`, if the key is known) can change.
-fn affected_rows(
-    engine: &Engine,
-    plan: &SourcePlan,
-    source: Source,
-    existing: Option<usize>,
-    cells: &[Cell],
-) -> Vec<u32> {
-    let mut out: HashSet<u32> = HashSet::new();
-    if plan.source == source
-        && let Some(r) = existing
-    {
-        out.insert(r as u32);
-    }
+/// The rows of `plan.source` whose contribution the record changes can change: the
+/// changed records themselves, the records whose `exists` looks at one of their keys
+/// (before or after the change), and the records that read one through a reference.
+fn affected_rows(engine: &Engine, plan: &SourcePlan, changes: &[RecordChange]) -> Vec<u32> {
     let table = engine.data.table(plan.source);
     let n = table.len();
-    // Nodes whose value must not be one of these for a row to be unaffected.
+    let mut out: HashSet<u32> = changes
+        .iter()
+        .filter(|c| c.source == plan.source)
+        .filter_map(|c| c.existing)
+        .filter(|&r| r < n)
+        .map(|r| r as u32)
+        .collect();
+    // Nodes whose value must not be one of these keys (sorted) for a row to be unaffected.
     let mut watch: Vec<(u32, Vec<i64>)> = Vec::new();
-    for e in &plan.prog.exists {
-        if e.inner != source {
-            continue;
+    let mut watch_key = |node: u32, key: i64| {
+        if key == NULL {
+            return;
         }
-        let inner = engine.data.table(source);
-        let mut keys = Vec::new();
-        if let Some(r) = existing {
-            keys.push(inner.int(e.key_field as usize, r));
+        match watch.iter_mut().find(|(id, _)| *id == node) {
+            Some((_, keys)) => keys.push(key),
+            None => watch.push((node, vec![key])),
         }
-        if let Some(k) = new_key(engine.data, source, e.key_field as usize, cells) {
-            keys.push(k);
+    };
+    for change in changes {
+        let inner = engine.data.table(change.source);
+        for e in plan.prog.exists.iter().filter(|e| e.inner == change.source) {
+            if let Some(r) = change.existing.filter(|&r| r < inner.len()) {
+                watch_key(e.key_outer, inner.int(e.key_field as usize, r));
+            }
+            if let Some(k) = new_key(engine.data, change.source, e.key_field as usize, change.cells) {
+                watch_key(e.key_outer, k);
+            }
         }
-        watch.push((e.key_outer, keys));
-    }
-    if let Some(r) = existing {
-        for node in &plan.prog.nodes {
-            if let Node::Deref { row, source: s, .. } = node
-                && *s == source
-            {
-                watch.push((*row, vec![r as i64]));
+        if let Some(r) = change.existing {
+            for node in &plan.prog.nodes {
+                if let Node::Deref { row, source: s, .. } = node
+                    && *s == change.source
+                {
+                    watch_key(*row, r as i64);
+                }
             }
         }
     }
-    watch.retain(|(_, keys)| keys.iter().any(|&k| k != NULL));
+    for (_, keys) in &mut watch {
+        keys.sort_unstable();
+        keys.dedup();
+    }
     if !watch.is_empty() {
         let clocks = engine.clocks(false);
         let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &[], flags: &[] };
@@ -347,7 +377,7 @@ fn affected_rows(
             ev.run_until(&plan.prog, &env, rows, last + 1);
             for (id, keys) in &watch {
                 for (i, v) in ev.values(*id).iter().enumerate() {
-                    if *v != NULL && keys.contains(v) {
+                    if *v != NULL && keys.binary_search(v).is_ok() {
                         out.insert((start + i) as u32);
                     }
                 }

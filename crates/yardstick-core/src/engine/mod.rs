@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 pub use cells::{Cells, Subject};
 pub use finalize::SubjectKinds;
-pub use live::{Live, Retracted, changes_cells};
+pub use live::{Live, RecordChange, Retracted, changes_cells};
 pub use output::to_csv;
 pub use subject_values::SubjectValues;
 pub use timeline::Timeline;

@@ -67,6 +67,14 @@ pub(super) enum Op {
     },
 }
 
+impl Op {
+    pub(super) fn source(&self) -> Source {
+        match self {
+            Op::Write { source, .. } | Op::Delete { source, .. } => *source,
+        }
+    }
+}
+
 /// Parses and checks change `index` against the records as they are.
 pub(super) fn prepare(
     data: &Dataset,

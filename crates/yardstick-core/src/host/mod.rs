@@ -22,6 +22,7 @@ use crate::diag::{Diagnostic, Diagnostics, Origin};
 use crate::engine::explain::Explanation;
 use crate::engine::{Engine, Query, ResultRow, Subject};
 use crate::period::Period;
+use crate::schema::Source;
 use crate::scorecard::{self, Scoring};
 use views::View;
 
@@ -94,20 +95,41 @@ impl Host {
     /// as the changes before it left them, and if one is refused, those before it are
     /// undone and nothing has changed. Returns what moved in the registered views.
     pub fn apply(&self, changes: &[Change]) -> Result<Applied, Diagnostics> {
-        let mut state = self.write();
-        let mut undo = Vec::with_capacity(changes.len());
+        let mut guard = self.write();
+        let state = &mut *guard;
+        // Each change is checked against the records as the changes before it left them:
+        // written into the records alone (the kept `exists` answers set aside), then all
+        // undone, so that the views see the batch whole or not at all.
+        let answers = state.data.answers.take();
+        let lengths: Vec<usize> = Source::ALL.iter().map(|&s| state.data.table(s).len()).collect();
+        let (mut ops, mut undo) = (Vec::with_capacity(changes.len()), Vec::with_capacity(changes.len()));
+        let mut refused = None;
         for (i, change) in changes.iter().enumerate() {
             match change::prepare(&state.data, &state.config.settings, i, change) {
-                Ok(op) => undo.push(state.perform(op)),
+                Ok(op) => {
+                    undo.push(views::commit(&mut state.data, &op).1);
+                    ops.push(op);
+                }
                 Err(diagnostics) => {
-                    for op in undo.into_iter().rev() {
-                        state.perform(op);
-                    }
-                    state.refresh();
-                    return Err(Diagnostics(diagnostics));
+                    refused = Some(diagnostics);
+                    break;
                 }
             }
         }
+        for op in undo.iter().rev() {
+            views::commit(&mut state.data, op);
+        }
+        if let Some(diagnostics) = refused {
+            // The answers are per row: kept only if no table grew (a record added and taken
+            // out again leaves an empty row, which they have no answer for).
+            if Source::ALL.iter().zip(&lengths).all(|(&s, &n)| state.data.table(s).len() == n) {
+                for (key, kept) in answers {
+                    state.data.answers.insert(key, kept);
+                }
+            }
+            return Err(Diagnostics(diagnostics));
+        }
+        views::perform(&state.config, &mut state.data, &mut state.views, &ops, answers);
         state.sequence += 1;
         let (values, scorecards) = state.refresh();
         Ok(Applied { changes: changes.len(), sequence: state.sequence, values, scorecards })
@@ -160,12 +182,6 @@ impl State {
     /// The current scorecards of a scoring view.
     pub fn view_scores(&self, id: ViewId) -> Option<&Scoring> {
         self.views.get(id.0).and_then(View::scoring)
-    }
-
-    /// Performs a checked change on the records and every view; returns the change that
-    /// undoes it.
-    fn perform(&mut self, op: change::Op) -> change::Op {
-        views::perform(&self.config, &mut self.data, &mut self.views, op)
     }
 
     /// Brings every view up to date; returns what moved.

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use super::change::Op;
 use super::config::Config;
-use crate::data::{Cell, Dataset};
+use crate::data::{AnswerMap, Cell, Dataset};
 use crate::diag::Diagnostic;
-use crate::engine::{Engine, Live, MetricValue, Query, ResultRow, Retracted, Subject, changes_cells};
+use crate::engine::{Engine, Live, MetricValue, Query, RecordChange, ResultRow, Retracted, Subject, changes_cells};
 use crate::period::Period;
 use crate::scorecard::{self, Scorecard, Scored, Scoring};
 
@@ -82,6 +82,7 @@ impl View {
         id: ViewId,
     ) -> (Vec<MovedValue>, Vec<MovedCard>) {
         let Some(live) = &mut self.live else { return Default::default() };
+        let t = std::time::Instant::now();
         let rows = match live.rows(engine) {
             Ok(rows) => rows,
             Err(_) => {
@@ -89,7 +90,10 @@ impl View {
                 return Default::default();
             }
         };
+        tracing::debug!(seconds = t.elapsed().as_secs_f64(), "view rows");
+        let started = std::time::Instant::now();
         let values = moved_values(id, &self.rows, &rows);
+        let compared = started.elapsed().as_secs_f64();
         let mut cards = Vec::new();
         if let Some((period, before)) = &mut self.scores
             && (!values.is_empty() || self.rebuilt)
@@ -98,6 +102,12 @@ impl View {
             cards = moved_cards(id, *period, &before.cards, &after.cards);
             *before = after;
         }
+        tracing::debug!(
+            rows = rows.len(),
+            compare_seconds = compared,
+            seconds = started.elapsed().as_secs_f64(),
+            "view refreshed"
+        );
         self.rows = rows;
         self.rebuilt = false;
         (values, cards)
@@ -113,48 +123,72 @@ impl View {
     }
 }
 
-/// Performs a checked change on the records and every view; returns the change that
-/// undoes it.
-pub(super) fn perform(config: &Config, data: &mut Dataset, views: &mut [View], op: Op) -> Op {
-    let settings = &config.settings;
-    let (source, existing, cells, delete) = match op {
-        Op::Write { source, existing, cells } => (source, existing, cells, false),
-        Op::Delete { source, row } => (source, Some(row), vec![Cell::Null; source.def().fields.len()], true),
-    };
-    let before = existing.map(|r| data.table(source).row_cells(r));
-    let commit = |data: &mut Dataset, cells: Vec<Cell>| match (delete, existing) {
-        (true, Some(row)) => {
-            data.delete(source, row);
-            row
+/// Writes a checked change into the records (and nothing else); returns the row written
+/// and the change that undoes it.
+pub(super) fn commit(data: &mut Dataset, op: &Op) -> (usize, Op) {
+    match op {
+        Op::Write { source, existing, cells } => {
+            let before = existing.map(|r| data.table(*source).row_cells(r));
+            let (row, _) = data.upsert(*source, cells.clone());
+            (row, undo(*source, row, before))
         }
-        _ => data.upsert(source, cells).0,
-    };
-    if changes_cells(source) {
-        let row = commit(data, cells);
+        Op::Delete { source, row } => {
+            let before = data.delete(*source, *row);
+            (*row, Op::Write { source: *source, existing: None, cells: before })
+        }
+    }
+}
+
+/// Applies a batch of checked changes (each checked against the records as the ones before
+/// it left them) to the records and every view: the records they affect are retracted
+/// from each view once, the changes written, and the records added back once, so that a
+/// batch costs one pass over each table, not one per change. A change to teams, people or
+/// memberships moves records between cells: then every view is computed again.
+/// `answers`: the `exists` answers kept with the records before the batch, which the
+/// views bring up to date (those no view asks are dropped).
+pub(super) fn perform(config: &Config, data: &mut Dataset, views: &mut [View], ops: &[Op], mut answers: AnswerMap) {
+    let settings = &config.settings;
+    if ops.iter().any(|op| changes_cells(op.source())) {
+        for op in ops {
+            commit(data, op);
+        }
         let engine = Engine::new(data, settings);
         views.iter_mut().for_each(|v| v.rebuild(&engine));
-        return undo(source, row, before);
+        return;
     }
+    let nulls: Vec<Vec<Cell>> = ops.iter().map(|op| vec![Cell::Null; op.source().def().fields.len()]).collect();
+    let changes: Vec<RecordChange> = ops
+        .iter()
+        .zip(&nulls)
+        .map(|(op, nulls)| match op {
+            Op::Write { source, existing, cells } => RecordChange { source: *source, existing: *existing, cells },
+            Op::Delete { source, row } => RecordChange { source: *source, existing: Some(*row), cells: nulls },
+        })
+        .collect();
+    let started = std::time::Instant::now();
     let retracted: Vec<Option<Retracted>> = {
         let engine = Engine::new(data, settings);
-        views
-            .iter_mut()
-            .map(|v| v.live.as_mut().and_then(|live| live.retract(&engine, source, existing, &cells).ok()))
-            .collect()
+        views.iter_mut().map(|v| v.live.as_mut().and_then(|live| live.retract_all(&engine, &changes).ok())).collect()
     };
-    let mut answers = data.answers.take();
-    let row = commit(data, cells);
+    drop(changes);
+    let written: Vec<(crate::schema::Source, usize)> = ops.iter().map(|op| (op.source(), commit(data, op).0)).collect();
     let engine = Engine::new(data, settings);
+    let retracted_at = started.elapsed().as_secs_f64();
     for (view, retracted) in views.iter_mut().zip(retracted) {
         let restored = match (&mut view.live, retracted) {
-            (Some(live), Some(r)) => live.restore(&engine, source, r, row, &mut answers).is_ok(),
+            (Some(live), Some(r)) => live.restore_all(&engine, r, &written, &mut answers).is_ok(),
             _ => false,
         };
         if !restored {
             view.rebuild(&engine);
         }
     }
-    undo(source, row, before)
+    tracing::debug!(
+        changes = ops.len(),
+        retract_seconds = retracted_at,
+        seconds = started.elapsed().as_secs_f64(),
+        "views updated"
+    );
 }
 
 /// The change that puts row `row` of `source` back as it was (`before`; None: it did not
