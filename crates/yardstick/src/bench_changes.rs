@@ -47,7 +47,7 @@ pub fn measure(n_tickets: u64, data: Dataset, month: Period, singles: usize) -> 
     let change = |k: usize| -> Change {
         match k % 4 {
             0 => {
-                let cause = if k % 8 == 0 { "product_defect" } else { "service" };
+                let cause = if k.is_multiple_of(8) { "product_defect" } else { "service" };
                 Change::update(Source::Tickets, &tickets[k / 4 % tickets.len()], &[("cause", cause)])
             }
             1 => {
@@ -63,7 +63,7 @@ pub fn measure(n_tickets: u64, data: Dataset, month: Period, singles: usize) -> 
                 &[
                     ("survey_id", &format!("BENCH{k}")),
                     ("ticket_id", &tickets[k * 7 % tickets.len()]),
-                    ("answered_at", &format!("{}", yardstick_core::time::format_utc(start + 86_400 * 3))),
+                    ("answered_at", &yardstick_core::time::format_utc(start + 86_400 * 3)),
                     ("csat", "4"),
                 ],
             ),
