@@ -110,7 +110,7 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
     if b.len() < 10 {
         return None;
     }
-    parse_after_date(b, parse_day(&text[..10])?)
+    parse_after_date(b, parse_day(text.get(..10)?)?)
 }
 
 /// A timestamp parser that remembers the last month it saw (`YYYY-MM`, its first day and
@@ -138,7 +138,7 @@ impl TimeParser {
             }
             self.first_day + day as DayNumber - 1
         } else {
-            let days = parse_day(&text[..10])?;
+            let days = parse_day(text.get(..10)?)?;
             let (year, month, day) = civil_from_days(days);
             self.month.copy_from_slice(&b[..7]);
             self.first_day = days - (day as DayNumber - 1);
