@@ -57,3 +57,34 @@ fn the_core_prints_nothing_and_reads_no_environment_or_files() {
     }
     assert!(found.is_empty(), "the core must not do I/O:\n{}", found.join("\n"));
 }
+
+/// Every diagnostic code in the source is documented in `docs/errors.md` (codes are an
+/// interface: programs decide on them).
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
+    let prefixes = ["csv.", "change.", "config.", "metric.", "template.", "holidays.", "org.", "score."];
+    let mut missing = Vec::new();
+    for path in rust_files(&root().join("crates")).into_iter().filter(|p| !p.ends_with("tests/tidy.rs")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let quoted = text.split('"').skip(1).step_by(2);
+        for word in quoted {
+            let is_code = prefixes.iter().any(|p| word.starts_with(p))
+                && word.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                && !word.ends_with('.');
+            if is_code && !doc.contains(&format!("`{word}`")) {
+                missing.push(format!("{word} ({})", path.display()));
+            }
+        }
+        for (_, rest) in text.match_indices("Diagnostic::argument(").map(|(i, _)| ((), &text[i..])) {
+            if let Some(code) = rest.split('"').nth(3)
+                && !doc.contains(&format!("`{code}`"))
+            {
+                missing.push(format!("{code} ({})", path.display()));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "codes missing from docs/errors.md: {missing:?}");
+}

@@ -31,7 +31,7 @@ fn rss() -> (u64, u64) {
 /// faults. With wall time, the first tells a slower build from a host that took the CPU
 /// away (steal time is not counted); system time and faults show fresh memory touched
 /// (each fault maps a page, which the kernel zeroes first, and which this VM's host may
-/// have to back anew: ARCHITECTURE.md, "Measuring").
+/// have to back anew: docs/dev/performance-log.md).
 fn cpu_and_faults() -> (f64, f64, u64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces): minflt
