@@ -22,8 +22,8 @@ use super::scan::{BATCH, Placement, Scratch, State, accumulate};
 use super::{Engine, Resolved, ResultRow, Subject, Timeline, formula, rows};
 use crate::data::{AnswerMap, Cell, Dataset, NULL};
 use crate::diag::Diagnostic;
-use crate::lang::eval::{Env, Evaluator, Rows, exists_flags_of_rows};
-use crate::lang::program::Node;
+use crate::lang::eval::{Env, Evaluator, ExistsIndex, Rows, exists_flags_of_rows, is_self_join};
+use crate::lang::program::{Node, Side};
 use crate::metric::Catalogue;
 use crate::schema::{FieldType, Source};
 use crate::settings::Settings;
@@ -82,7 +82,10 @@ pub struct RecordChange<'c> {
 /// has changed ([`Live::restore`]).
 #[derive(Debug)]
 pub struct Retracted {
+    /// Per plan: the affected rows, sorted.
     affected: Vec<Vec<u32>>,
+    /// Per plan, per `exists` of its program: the keys the changes had or have (sorted).
+    keys: Vec<Vec<Vec<i64>>>,
 }
 
 /// Does a change to this source move records between cells (so that live views are
@@ -109,10 +112,11 @@ impl Live {
             return Ok(row);
         }
         let existing = data.table(source).find_cells(&cells);
-        let retracted = self.retract(&Engine::new(data, settings), source, existing, &cells)?;
         let mut answers = data.answers.take();
+        let change = RecordChange { source, existing, cells: &cells };
+        let retracted = self.retract_all(&Engine::new(data, settings), &[change], &answers)?;
         let (row, _) = data.upsert(source, cells);
-        self.restore(&Engine::new(data, settings), source, retracted, row, &mut answers)?;
+        self.restore_all(&Engine::new(data, settings), retracted, &[(source, row)], &mut answers)?;
         Ok(row)
     }
 
@@ -123,44 +127,43 @@ impl Live {
         Ok(())
     }
 
-    /// Before a record of `source` changes to `cells` (at row `existing`, if its key is
-    /// known): subtracts what every record it can affect contributes now. `engine` is over
-    /// the records as they are before the change.
-    pub fn retract(
+    /// Before records change: subtracts what every record they can affect contributes
+    /// now. `engine` is over the records as they are before the changes; `answers` are the
+    /// `exists` answers kept with them (taken out of the data), read where they cover the
+    /// affected rows instead of probing an index.
+    pub fn retract_all(
         &mut self,
         engine: &Engine,
-        source: Source,
-        existing: Option<usize>,
-        cells: &[Cell],
+        changes: &[RecordChange],
+        answers: &AnswerMap,
     ) -> Result<Retracted, Diagnostic> {
-        self.retract_all(engine, &[RecordChange { source, existing, cells }])
-    }
-
-    /// [`Live::retract`] for several record changes at once (one pass over each table).
-    pub fn retract_all(&mut self, engine: &Engine, changes: &[RecordChange]) -> Result<Retracted, Diagnostic> {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
-        let affected: Vec<Vec<u32>> = plans.iter().map(|plan| affected_rows(engine, plan, changes)).collect();
-        self.apply(engine, &plans, &affected, -1, None);
-        Ok(Retracted { affected })
+        let (mut affected, mut keys) = (Vec::new(), Vec::new());
+        for plan in &plans {
+            let (rows, plan_keys) = affected_rows(engine, plan, changes);
+            if !rows.is_empty() {
+                let n = rows.last().map_or(0, |&r| r as usize + 1);
+                let kept: Option<Vec<Option<Arc<Vec<u8>>>>> = (0..plan.prog.exists.len())
+                    .map(|i| answers.get(&engine.answers_key(plan, i)).filter(|f| f.len() >= n).cloned().map(Some))
+                    .collect();
+                let (indexes, flags) = match kept {
+                    Some(flags) => (Vec::new(), flags),
+                    None => (plan.exists_indexes(engine.data), Vec::new()),
+                };
+                self.add_rows(engine, plan, &rows, (&indexes, &flags), -1);
+            }
+            affected.push(rows);
+            keys.push(plan_keys);
+        }
+        Ok(Retracted { affected, keys })
     }
 
-    /// After the change (the record now at `row`): adds what the retracted records, and
-    /// the changed one, contribute now. Puts the `exists` answers of this view's
-    /// conditions, taken out of the data before the change, back with the affected rows'
-    /// worked out again. `engine` is over the changed records.
-    pub fn restore(
-        &mut self,
-        engine: &Engine,
-        source: Source,
-        retracted: Retracted,
-        row: usize,
-        answers: &mut AnswerMap,
-    ) -> Result<(), Diagnostic> {
-        self.restore_all(engine, retracted, &[(source, row)], answers)
-    }
-
-    /// [`Live::restore`] after several record changes (`written`: the source and row of
-    /// each record written).
+    /// After the changes (`written`: the source and row of each record written): adds
+    /// back what the retracted records, and the written ones, contribute now. The `exists`
+    /// answers taken out of the data before the changes are put back, with those of the
+    /// affected rows worked out again (for a self-join, from an index of just the rows of
+    /// the keys the changes touched); answers no view asks are left out. `engine` is over
+    /// the changed records.
     pub fn restore_all(
         &mut self,
         engine: &Engine,
@@ -169,57 +172,46 @@ impl Live {
         answers: &mut AnswerMap,
     ) -> Result<(), Diagnostic> {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
-        let affected: Vec<Vec<u32>> = plans
-            .iter()
-            .zip(retracted.affected)
-            .map(|(plan, mut rows)| {
-                rows.extend(written.iter().filter(|(s, _)| *s == plan.source).map(|&(_, r)| r as u32));
-                rows.sort_unstable();
-                rows.dedup();
-                rows
-            })
-            .collect();
-        self.apply(engine, &plans, &affected, 1, Some(answers));
+        for ((plan, mut rows), keys) in plans.iter().zip(retracted.affected).zip(retracted.keys) {
+            rows.extend(written.iter().filter(|(s, _)| *s == plan.source).map(|&(_, r)| r as u32));
+            rows.sort_unstable();
+            rows.dedup();
+            let flags = updated_answers(engine, plan, &rows, &keys, answers);
+            if rows.is_empty() {
+                continue;
+            }
+            let indexes = match flags.iter().all(Option::is_some) {
+                true => Vec::new(),
+                false => plan.exists_indexes(engine.data),
+            };
+            self.add_rows(engine, plan, &rows, (&indexes, &flags), 1);
+        }
         Ok(())
     }
 
-    /// Adds (`sign` 1) or subtracts (−1) the contributions of `affected` rows of each plan;
-    /// puts the plans' `answers` back into the data, with the affected rows' worked out again.
-    fn apply(
+    /// Adds (`sign` 1) or subtracts (−1) the contributions of `rows` (sorted) of a plan,
+    /// its `exists` answered from `flags` where given, else from `indexes`.
+    fn add_rows(
         &mut self,
         engine: &Engine,
-        plans: &[SourcePlan],
-        affected: &[Vec<u32>],
+        plan: &SourcePlan,
+        rows: &[u32],
+        (indexes, flags): (&[ExistsIndex], &[Option<Arc<Vec<u8>>>]),
         sign: i64,
-        mut answers: Option<&mut AnswerMap>,
     ) {
         let placement = Placement::new(&self.timeline, &engine.cells);
-        for (plan, rows) in plans.iter().zip(affected) {
-            if rows.is_empty() {
-                if let Some(answers) = answers.as_deref_mut() {
-                    restore_answers(engine, plan, answers, None);
-                }
-                continue;
-            }
-            let p = self.states.iter().position(|(s, _)| *s == plan.source).expect("the same plans");
-            let indexes = plan.exists_indexes(engine.data);
-            let clocks = engine.clocks(plan.prog.uses_business());
-            let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &indexes, flags: &[] };
-            let mut delta = State::new(plan);
-            let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
-            let needed = plan.needed_nodes(&[]);
-            let mut sorted = rows.clone();
-            sorted.sort_unstable();
-            for batch in sorted.chunks(BATCH) {
-                accumulate(plan, &needed, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
-            }
-            if let Some(answers) = answers.as_deref_mut() {
-                restore_answers(engine, plan, answers, Some((&env, &sorted)));
-            }
-            delta.settle(plan, &self.timeline);
-            touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
-            self.states[p].1.add(&delta, sign);
+        let p = self.states.iter().position(|(s, _)| *s == plan.source).expect("the same plans");
+        let clocks = engine.clocks(plan.prog.uses_business());
+        let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes, flags };
+        let mut delta = State::new(plan);
+        let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
+        let needed = plan.needed_nodes(&[]);
+        for batch in rows.chunks(BATCH) {
+            accumulate(plan, &needed, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
         }
+        delta.settle(plan, &self.timeline);
+        touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
+        self.states[p].1.add(&delta, sign);
     }
 
     /// Brings the touched (subject, period) values up to date and returns all rows, as
@@ -266,22 +258,54 @@ impl Live {
     }
 }
 
-/// Puts the answers of `plan`'s `exists` conditions taken out of the data back, with those
-/// of `changed` rows (sorted) worked out again through the environment's indexes.
-fn restore_answers(engine: &Engine, plan: &SourcePlan, answers: &mut AnswerMap, changed: Option<(&Env, &[u32])>) {
-    let n = engine.data.table(plan.source).len();
-    for i in 0..plan.prog.exists.len() {
-        let key = engine.answers_key(plan, i);
-        let Some(mut kept) = answers.remove(&key) else { continue };
-        let flags = Arc::make_mut(&mut kept);
-        flags.resize(n, 0);
-        if let Some((env, rows)) = changed {
-            for (&r, answer) in rows.iter().zip(exists_flags_of_rows(&plan.prog, env, i, rows)) {
-                flags[r as usize] = answer;
+/// The `exists` answers of a plan after a change, one entry per `exists` (None: none
+/// kept, to be probed through an index): taken out of `answers` (the answers before the
+/// change), those of `rows` (sorted) worked out again, and put back into the data; or,
+/// when an earlier view already did so, as the data holds them.
+fn updated_answers(
+    engine: &Engine,
+    plan: &SourcePlan,
+    rows: &[u32],
+    keys: &[Vec<i64>],
+    answers: &mut AnswerMap,
+) -> Vec<Option<Arc<Vec<u8>>>> {
+    let table = engine.data.table(plan.source);
+    let n = table.len();
+    let clocks = engine.clocks(plan.prog.uses_business());
+    let mut full: Option<Vec<ExistsIndex>> = None;
+    (0..plan.prog.exists.len())
+        .map(|i| {
+            let key = engine.answers_key(plan, i);
+            let Some(mut kept) = answers.remove(&key) else { return engine.data.answers.get(&key) };
+            let flags = Arc::make_mut(&mut kept);
+            flags.resize(n, 0);
+            let e = &plan.prog.exists[i];
+            if rows.is_empty() {
+                // Nothing to work out again.
+            } else if is_self_join(&plan.prog, i) {
+                // The rows whose answer can have changed are those of a touched key (or of
+                // none), and every record that can match them has a touched key: an index
+                // of just those rows answers them.
+                let key_of = |r: u32| table.int(e.key_field as usize, r as usize);
+                let touched = |k: i64| k == NULL || keys[i].binary_search(&k).is_ok();
+                let probe: Vec<u32> = rows.iter().copied().filter(|&r| touched(key_of(r))).collect();
+                let mut indexes = vec![ExistsIndex::default(); plan.prog.exists.len()];
+                indexes[i] = ExistsIndex::of_rows(table, e.key_field, e.time_field, &probe);
+                let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &indexes, flags: &[] };
+                for (&r, answer) in probe.iter().zip(exists_flags_of_rows(&plan.prog, &env, i, &probe)) {
+                    flags[r as usize] = answer;
+                }
+            } else {
+                let indexes = full.get_or_insert_with(|| plan.exists_indexes(engine.data));
+                let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes, flags: &[] };
+                for (&r, answer) in rows.iter().zip(exists_flags_of_rows(&plan.prog, &env, i, rows)) {
+                    flags[r as usize] = answer;
+                }
             }
-        }
-        engine.data.answers.insert(key, kept);
-    }
+            engine.data.answers.insert(key, kept.clone());
+            Some(kept)
+        })
+        .collect()
 }
 
 /// Marks the subjects and periods whose accumulators `delta` changes.
@@ -322,7 +346,8 @@ fn touch(timeline: &Timeline, touched: &mut Touched, engine: &Engine, plan: &Sou
 /// The rows of `plan.source` whose contribution the record changes can change: the
 /// changed records themselves, the records whose `exists` looks at one of their keys
 /// (before or after the change), and the records that read one through a reference.
-fn affected_rows(engine: &Engine, plan: &SourcePlan, changes: &[RecordChange]) -> Vec<u32> {
+/// Also, per `exists` of the plan, the keys the changes had or have (sorted).
+fn affected_rows(engine: &Engine, plan: &SourcePlan, changes: &[RecordChange]) -> (Vec<u32>, Vec<Vec<i64>>) {
     let table = engine.data.table(plan.source);
     let n = table.len();
     let mut out: HashSet<u32> = changes
@@ -332,50 +357,66 @@ fn affected_rows(engine: &Engine, plan: &SourcePlan, changes: &[RecordChange]) -
         .filter(|&r| r < n)
         .map(|r| r as u32)
         .collect();
-    // Nodes whose value must not be one of these keys (sorted) for a row to be unaffected.
+    let mut exists_keys: Vec<Vec<i64>> = vec![Vec::new(); plan.prog.exists.len()];
+    // Nodes whose value must not be one of these keys for a row to be unaffected.
     let mut watch: Vec<(u32, Vec<i64>)> = Vec::new();
-    let mut watch_key = |node: u32, key: i64| {
-        if key == NULL {
-            return;
-        }
-        match watch.iter_mut().find(|(id, _)| *id == node) {
-            Some((_, keys)) => keys.push(key),
-            None => watch.push((node, vec![key])),
-        }
-    };
     for change in changes {
         let inner = engine.data.table(change.source);
-        for e in plan.prog.exists.iter().filter(|e| e.inner == change.source) {
+        for (i, e) in plan.prog.exists.iter().enumerate().filter(|(_, e)| e.inner == change.source) {
             if let Some(r) = change.existing.filter(|&r| r < inner.len()) {
-                watch_key(e.key_outer, inner.int(e.key_field as usize, r));
+                exists_keys[i].push(inner.int(e.key_field as usize, r));
             }
-            if let Some(k) = new_key(engine.data, change.source, e.key_field as usize, change.cells) {
-                watch_key(e.key_outer, k);
-            }
+            exists_keys[i].extend(new_key(engine.data, change.source, e.key_field as usize, change.cells));
         }
         if let Some(r) = change.existing {
             for node in &plan.prog.nodes {
                 if let Node::Deref { row, source: s, .. } = node
                     && *s == change.source
                 {
-                    watch_key(*row, r as i64);
+                    watch.push((*row, vec![r as i64]));
                 }
             }
         }
     }
-    for (_, keys) in &mut watch {
+    for (i, keys) in exists_keys.iter_mut().enumerate() {
+        keys.retain(|&k| k != NULL);
         keys.sort_unstable();
         keys.dedup();
+        watch.push((plan.prog.exists[i].key_outer, keys.clone()));
     }
-    if !watch.is_empty() {
+    // One list of keys per node.
+    watch.sort_by_key(|(node, _)| *node);
+    let mut merged: Vec<(u32, Vec<i64>)> = Vec::new();
+    for (node, keys) in watch {
+        match merged.last_mut() {
+            Some((last, all)) if *last == node => all.extend(keys),
+            _ => merged.push((node, keys)),
+        }
+    }
+    merged.retain_mut(|(_, keys)| {
+        keys.retain(|&k| k != NULL);
+        keys.sort_unstable();
+        keys.dedup();
+        !keys.is_empty()
+    });
+    // A node that reads a field of the row is answered from its column; any other by
+    // evaluating the program over the table.
+    let (fields, others): (Vec<_>, Vec<_>) = merged
+        .into_iter()
+        .partition(|(node, _)| matches!(plan.prog.nodes[*node as usize], Node::Field { side: Side::Row, .. }));
+    for (node, keys) in &fields {
+        let Node::Field { field, .. } = plan.prog.nodes[*node as usize] else { unreachable!("partitioned") };
+        out.extend(rows_with_values(table, field as usize, keys));
+    }
+    if !others.is_empty() {
         let clocks = engine.clocks(false);
         let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes: &[], flags: &[] };
-        let last = watch.iter().map(|(id, _)| *id).max().expect("non-empty") as usize;
+        let last = others.iter().map(|(id, _)| *id).max().expect("non-empty") as usize;
         let mut ev = Evaluator::default();
         for start in (0..n).step_by(BATCH) {
             let rows = Rows::Range { start, len: BATCH.min(n - start) };
             ev.run_until(&plan.prog, &env, rows, last + 1);
-            for (id, keys) in &watch {
+            for (id, keys) in &others {
                 for (i, v) in ev.values(*id).iter().enumerate() {
                     if *v != NULL && keys.binary_search(v).is_ok() {
                         out.insert((start + i) as u32);
@@ -386,7 +427,35 @@ fn affected_rows(engine: &Engine, plan: &SourcePlan, changes: &[RecordChange]) -
     }
     let mut rows: Vec<u32> = out.into_iter().collect();
     rows.sort_unstable();
-    rows
+    (rows, exists_keys)
+}
+
+/// The rows of `table` whose `field` holds one of `keys` (sorted, no null): a scan of the
+/// column in parallel chunks (an id field's value is the row itself).
+fn rows_with_values(table: &crate::data::Table, field: usize, keys: &[i64]) -> Vec<u32> {
+    use crate::data::Column;
+    use rayon::prelude::*;
+    let n = table.len();
+    let column = match &table.columns[field] {
+        Column::Int(c) | Column::Coded { codes: c, .. } => c,
+        Column::Id(_) => return keys.iter().filter(|&&k| k >= 0 && (k as usize) < n).map(|&k| k as u32).collect(),
+        Column::Text(_) => return Vec::new(),
+    };
+    const CHUNK: usize = 1 << 16;
+    (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|c| {
+            let start = c * CHUNK;
+            let mut values = vec![0i64; CHUNK.min(n - start)];
+            column.read_range(start, &mut values);
+            values
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, v)| v != NULL && keys.binary_search(&v).is_ok())
+                .map(move |(i, _)| (start + i) as u32)
+                .collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 /// The value a key field will have after the upsert (a reference or key resolved against

@@ -168,7 +168,10 @@ pub(super) fn perform(config: &Config, data: &mut Dataset, views: &mut [View], o
     let started = std::time::Instant::now();
     let retracted: Vec<Option<Retracted>> = {
         let engine = Engine::new(data, settings);
-        views.iter_mut().map(|v| v.live.as_mut().and_then(|live| live.retract_all(&engine, &changes).ok())).collect()
+        views
+            .iter_mut()
+            .map(|v| v.live.as_mut().and_then(|live| live.retract_all(&engine, &changes, &answers).ok()))
+            .collect()
     };
     drop(changes);
     let written: Vec<(crate::schema::Source, usize)> = ops.iter().map(|op| (op.source(), commit(data, op).0)).collect();

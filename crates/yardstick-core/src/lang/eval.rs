@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::ast::BinaryOp;
 use super::compile::MICROS;
 use super::exists_index::Pair;
-pub use super::exists_index::{ExistsIndex, exists_flags, exists_flags_of_rows, needs_index};
+pub use super::exists_index::{ExistsIndex, exists_flags, exists_flags_of_rows, is_self_join, needs_index};
 use super::program::{Node, NodeId, Program};
 use crate::calendar::BusinessClock;
 use crate::data::{Column, Dataset, NULL, Org, Table};

@@ -17,6 +17,10 @@ pub struct ExistsIndex {
     offsets: Vec<u32>,
     rows: Vec<u32>,
     times: Times,
+    /// An index over some rows only ([`ExistsIndex::of_rows`]): its keys, sorted; group
+    /// `i` is that of `keys[i]`. Empty for an index over the whole table, whose offsets are
+    /// by key.
+    keys: Vec<i64>,
 }
 
 /// The index's times: as seconds after the earliest when they span less than 2³² seconds
@@ -50,11 +54,11 @@ impl ExistsIndex {
         match narrow_base(first, last) {
             Some(base) => {
                 let (offsets, rows, since) = build_as(table, keyed, n_keys, |t| (t - base) as u32);
-                ExistsIndex { offsets, rows, times: Times::Narrow { base, since } }
+                ExistsIndex { offsets, rows, times: Times::Narrow { base, since }, keys: Vec::new() }
             }
             None => {
                 let (offsets, rows, times) = build_as(table, keyed, n_keys, |t| t);
-                ExistsIndex { offsets, rows, times: Times::Wide(times) }
+                ExistsIndex { offsets, rows, times: Times::Wide(times), keys: Vec::new() }
             }
         }
     }
@@ -68,7 +72,40 @@ impl ExistsIndex {
         }
     }
 
+    /// An index over `rows` of `table` only: what a live update probes when every record
+    /// that can match the rows it answers is among them (a self-join's rows of the keys a
+    /// change touched). Built by one sort of those rows.
+    pub fn of_rows(table: &Table, key_field: u16, time_field: Option<u16>, rows: &[u32]) -> ExistsIndex {
+        let mut entries: Vec<(i64, i64, u32)> = rows
+            .iter()
+            .map(|&r| {
+                let time = time_field.map_or(0, |f| table.int(f as usize, r as usize));
+                (table.int(key_field as usize, r as usize), time, r)
+            })
+            .filter(|&(key, time, _)| key != NULL && time != NULL)
+            .collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let mut index = ExistsIndex::default();
+        for (i, &(key, _, _)) in entries.iter().enumerate() {
+            if index.keys.last() != Some(&key) {
+                index.keys.push(key);
+                index.offsets.push(i as u32);
+            }
+        }
+        index.offsets.push(entries.len() as u32);
+        index.rows = entries.iter().map(|e| e.2).collect();
+        index.times = Times::Wide(entries.iter().map(|e| e.1).collect());
+        index
+    }
+
     pub(super) fn group(&self, key: i64) -> std::ops::Range<usize> {
+        if !self.keys.is_empty() || self.offsets.len() == 1 {
+            return match self.keys.binary_search(&key) {
+                Ok(i) => self.offsets[i] as usize..self.offsets[i + 1] as usize,
+                Err(_) => 0..0,
+            };
+        }
         if key < 0 || key as usize + 1 >= self.offsets.len() {
             return 0..0;
         }
@@ -163,6 +200,12 @@ fn probe(ev: &mut Evaluator, prog: &Program, env: &Env, probing: &(usize, Vec<bo
     for (o, &v) in out.iter_mut().zip(ev.values(*node as NodeId)) {
         *o = v as u8;
     }
+}
+
+/// Whether `exists` entry `index` of `prog` joins its table with itself on one of its
+/// own fields: the records that can match a row are then exactly those with its key.
+pub fn is_self_join(prog: &Program, index: usize) -> bool {
+    self_join::applies(prog, index)
 }
 
 /// Whether `exists` entry `index` of `prog` needs an index to be answered (a self-join
