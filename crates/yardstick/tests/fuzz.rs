@@ -276,8 +276,15 @@ fn no_input_panics_the_loader_or_apply() {
         periods: vec![Period::parse("2025-03").unwrap()],
         subjects: SubjectKinds::ALL,
     };
+    // Replaying a failure: YARDSTICK_FUZZ_FROM=N (a multiple of 1000, where a host starts
+    // afresh) skips the cases before N.
+    let from: usize = std::env::var("YARDSTICK_FUZZ_FROM").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let (mut loaded, mut applied) = (0usize, 0usize);
     for case in 0..cases {
+        if case < from / 1000 * 1000 {
+            rng.next();
+            continue;
+        }
         if case % 1000 == 0 {
             // A fresh host now and then, with a live view every other time.
             host = Host::new(Config::default(), start.clone());
@@ -299,7 +306,11 @@ fn no_input_panics_the_loader_or_apply() {
                 0
             } else {
                 let changes: Vec<Change> = (0..1 + case_rng.below(3)).map(|_| change_case(&mut case_rng)).collect();
-                host.apply(&changes).map_or(0, |a| a.changes)
+                let result = host.apply(&changes);
+                if std::env::var_os("YARDSTICK_FUZZ_SHOW").is_some() && result.is_ok() {
+                    eprintln!("case {case}: {changes:?}");
+                }
+                result.map_or(0, |a| a.changes)
             }
         }));
         match outcome {

@@ -120,6 +120,11 @@ impl Host {
             views::commit(&mut state.data, op);
         }
         if let Some(diagnostics) = refused {
+            // A team or person added and taken out again leaves an empty row, which moves
+            // the organisation's cells: the views are computed again.
+            if ops.iter().any(|op| crate::engine::changes_cells(op.source())) {
+                views::rebuild_all(&state.config, &state.data, &mut state.views);
+            }
             // The answers are per row: kept only if no table grew (a record added and taken
             // out again leaves an empty row, which they have no answer for).
             if Source::ALL.iter().zip(&lengths).all(|(&s, &n)| state.data.table(s).len() == n) {

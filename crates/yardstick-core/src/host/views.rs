@@ -194,6 +194,12 @@ pub(super) fn perform(config: &Config, data: &mut Dataset, views: &mut [View], o
     );
 }
 
+/// Computes every view again (after the organisation's cells moved).
+pub(super) fn rebuild_all(config: &Config, data: &Dataset, views: &mut [View]) {
+    let engine = Engine::new(data, &config.settings);
+    views.iter_mut().for_each(|v| v.rebuild(&engine));
+}
+
 /// The change that puts row `row` of `source` back as it was (`before`; None: it did not
 /// exist, or was deleted).
 fn undo(source: crate::schema::Source, row: usize, before: Option<Vec<Cell>>) -> Op {

@@ -201,7 +201,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
         }
     }
     let mut people: Vec<Person> = Vec::new();
-    for p in 0..people_table.len() {
+    for p in (0..people_table.len()).filter(|&p| !people_table.is_deleted(p)) {
         let (hired, left) = (people_table.int(hired_f, p), people_table.int(left_f, p));
         if (hired != NULL && hired >= end) || (left != NULL && left <= start) {
             continue;
