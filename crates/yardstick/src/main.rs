@@ -219,7 +219,10 @@ fn main() -> ExitCode {
     // tracing events).
     if std::env::var_os("YARDSTICK_PROFILE").is_some() {
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
+            .with_max_level(match std::env::var("YARDSTICK_PROFILE").as_deref() {
+                Ok("trace") => tracing::Level::TRACE,
+                _ => tracing::Level::DEBUG,
+            })
             .with_writer(std::io::stderr)
             .with_ansi(false)
             .without_time()

@@ -140,7 +140,14 @@ impl Live {
         let plans = engine.plans(&self.resolved.metrics, &self.timeline)?;
         let (mut affected, mut keys) = (Vec::new(), Vec::new());
         for plan in &plans {
+            let t = std::time::Instant::now();
             let (rows, plan_keys) = affected_rows(engine, plan, changes);
+            tracing::trace!(
+                source = plan.source.name(),
+                rows = rows.len(),
+                seconds = t.elapsed().as_secs_f64(),
+                "affected rows"
+            );
             if !rows.is_empty() {
                 let n = rows.last().map_or(0, |&r| r as usize + 1);
                 let kept: Option<Vec<Option<Arc<Vec<u8>>>>> = (0..plan.prog.exists.len())
@@ -150,7 +157,9 @@ impl Live {
                     Some(flags) => (Vec::new(), flags),
                     None => (plan.exists_indexes(engine.data), Vec::new()),
                 };
+                let t = std::time::Instant::now();
                 self.add_rows(engine, plan, &rows, (&indexes, &flags), -1);
+                tracing::trace!(source = plan.source.name(), seconds = t.elapsed().as_secs_f64(), "retracted");
             }
             affected.push(rows);
             keys.push(plan_keys);
@@ -199,19 +208,37 @@ impl Live {
         (indexes, flags): (&[ExistsIndex], &[Option<Arc<Vec<u8>>>]),
         sign: i64,
     ) {
+        let t0 = std::time::Instant::now();
         let placement = Placement::new(&self.timeline, &engine.cells);
         let p = self.states.iter().position(|(s, _)| *s == plan.source).expect("the same plans");
         let clocks = engine.clocks(plan.prog.uses_business());
+        let t1 = std::time::Instant::now();
         let env = Env { data: engine.data, org: &engine.org, clocks: &clocks, indexes, flags };
         let mut delta = State::new(plan);
+        let t2 = std::time::Instant::now();
         let (mut ev, mut scratch) = (Evaluator::default(), Scratch::default());
         let needed = plan.needed_nodes(&[]);
         for batch in rows.chunks(BATCH) {
             accumulate(plan, &needed, &env, &placement, Rows::List(batch), &mut delta, &mut ev, &mut scratch);
         }
+        let t3 = std::time::Instant::now();
         delta.settle(plan, &self.timeline);
         touch(&self.timeline, &mut self.pending[p], engine, plan, &delta);
+        let t4 = std::time::Instant::now();
         self.states[p].1.add(&delta, sign);
+        tracing::trace!(
+            clocks = (t1 - t0).as_secs_f64(),
+            new_state = (t2 - t1).as_secs_f64(),
+            accumulate = (t3 - t2).as_secs_f64(),
+            settle_touch = (t4 - t3).as_secs_f64(),
+            add = t4.elapsed().as_secs_f64(),
+            "add rows"
+        );
+    }
+
+    /// The subjects whose values changes have touched since the last [`Live::rows`].
+    pub fn touched_subjects(&self) -> HashSet<Subject> {
+        self.pending.iter().flat_map(|t| t.subjects.iter().copied()).collect()
     }
 
     /// Brings the touched (subject, period) values up to date and returns all rows, as

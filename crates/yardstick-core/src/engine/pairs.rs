@@ -41,6 +41,7 @@ pub(super) fn unpack(key: u64) -> (u32, i64) {
 }
 
 impl Pairs {
+    #[cfg(test)]
     pub fn from_pairs(pairs: impl IntoIterator<Item = (u32, i64)>) -> Pairs {
         let mut out = Pairs::default();
         let mut w = out.writer();
@@ -109,12 +110,49 @@ impl Pairs {
         self.wide.extend(other.wide.into_iter().filter(|p| !p.is_empty()));
     }
 
-    /// Removes one occurrence of each of `other`'s pairs.
+    /// Removes one occurrence of each of `other`'s pairs (a live change retracting a few
+    /// records): in place, each part scanned for the few packed keys at once.
     pub fn remove_each(&mut self, other: &Pairs) {
-        let packed: Vec<Vec<(u32, i64)>> = self.packed.iter().map(|p| p.iter().map(|&k| unpack(k)).collect()).collect();
-        let mut all: Vec<Vec<(u32, i64)>> = packed.into_iter().chain(std::mem::take(&mut self.wide)).collect();
-        remove_each(all.iter_mut(), other.iter());
-        *self = Pairs::from_pairs(all.into_iter().flatten());
+        if other.len() > 32 {
+            // Many to remove (a large batch): one hash lookup a pair instead.
+            let mut left: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+            for &k in other.packed.iter().flatten() {
+                *left.entry(k).or_default() += 1;
+            }
+            for part in &mut self.packed {
+                part.retain(|k| match left.get_mut(k) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                });
+            }
+            remove_each(self.wide.iter_mut(), other.wide.iter().flatten().copied());
+            self.packed.retain(|p| !p.is_empty());
+            return;
+        }
+        let mut left: Vec<(u64, usize)> = Vec::new();
+        for &k in other.packed.iter().flatten() {
+            match left.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, n)) => *n += 1,
+                None => left.push((k, 1)),
+            }
+        }
+        for part in &mut self.packed {
+            if left.iter().all(|(_, n)| *n == 0) {
+                break;
+            }
+            part.retain(|k| match left.iter_mut().find(|(x, n)| x == k && *n > 0) {
+                Some((_, n)) => {
+                    *n -= 1;
+                    false
+                }
+                None => true,
+            });
+        }
+        remove_each(self.wide.iter_mut(), other.wide.iter().flatten().copied());
+        self.packed.retain(|p| !p.is_empty());
     }
 }
 

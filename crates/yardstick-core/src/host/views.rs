@@ -83,6 +83,8 @@ impl View {
     ) -> (Vec<MovedValue>, Vec<MovedCard>) {
         let Some(live) = &mut self.live else { return Default::default() };
         let t = std::time::Instant::now();
+        // Only the touched subjects' rows can differ (a rebuilt view's can all differ).
+        let touched = (!self.rebuilt).then(|| live.touched_subjects());
         let rows = match live.rows(engine) {
             Ok(rows) => rows,
             Err(_) => {
@@ -92,13 +94,22 @@ impl View {
         };
         tracing::debug!(seconds = t.elapsed().as_secs_f64(), "view rows");
         let started = std::time::Instant::now();
-        let values = moved_values(id, &self.rows, &rows);
+        let values = match &touched {
+            Some(touched) => {
+                let of_touched = |rows: &[ResultRow]| -> Vec<ResultRow> {
+                    rows.iter().filter(|r| touched.contains(&r.subject)).cloned().collect()
+                };
+                moved_values(id, &of_touched(&self.rows), &of_touched(&rows))
+            }
+            None => moved_values(id, &self.rows, &rows),
+        };
         let compared = started.elapsed().as_secs_f64();
         let mut cards = Vec::new();
         if let Some((period, before)) = &mut self.scores
             && (!values.is_empty() || self.rebuilt)
         {
-            let after = scorecard::score_values(engine, &config.templates, *period, rows.clone());
+            let reuse = touched.as_ref().map(|touched| (&*before, touched));
+            let after = scorecard::score_values_reusing(engine, &config.templates, *period, rows.clone(), reuse);
             cards = moved_cards(id, *period, &before.cards, &after.cards);
             *before = after;
         }

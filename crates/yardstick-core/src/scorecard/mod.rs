@@ -185,6 +185,45 @@ pub fn metric_query(set: &TemplateSet, period: Period) -> Result<Query, Diagnost
 
 /// Scores a period from the rows of [`metric_query`]'s query.
 pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Vec<ResultRow>) -> Scoring {
+    score_values_reusing(engine, set, period, rows, None)
+}
+
+/// [`score_values`] after a change that touched only `touched` subjects' values, with
+/// the scoring before it: a card none of whose subjects (the person, their team, the
+/// teams they lead) was touched keeps its items and total; grades, ranks and bonuses,
+/// which depend on everyone, are worked out again for all. The same result as scoring
+/// afresh (a test compares them after every batch of random changes).
+pub fn score_values_reusing(
+    engine: &Engine,
+    set: &TemplateSet,
+    period: Period,
+    rows: Vec<ResultRow>,
+    reuse: Option<(&Scoring, &std::collections::HashSet<Subject>)>,
+) -> Scoring {
+    let before: HashMap<Scored, &Scorecard> = reuse.map_or_else(HashMap::new, |(s, _)| {
+        s.cards.iter().filter(|c| c.total.is_some()).map(|c| (c.scored, c)).collect()
+    });
+    let untouched = |subjects: &mut dyn Iterator<Item = Subject>| {
+        let Some((_, touched)) = reuse else { return false };
+        for s in subjects {
+            if touched.contains(&s) {
+                return false;
+            }
+        }
+        true
+    };
+    // A card as it was before grading, ranking and paying, if it can be kept.
+    let kept = |scored: Scored, t: usize, subjects: &mut dyn Iterator<Item = Subject>| -> Option<Scorecard> {
+        let card = before.get(&scored).filter(|c| c.template == t)?;
+        untouched(subjects).then(|| Scorecard {
+            grade: None,
+            grade_before_cap: None,
+            forced_place: None,
+            ranks: Vec::new(),
+            bonus: None,
+            ..(*card).clone()
+        })
+    };
     let Ok(cycle) = cycle_of(period) else {
         return Scoring { period, cards: Vec::new(), unscored: Vec::new(), diagnostics: Vec::new() };
     };
@@ -221,11 +260,13 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
     for person in &mut people {
         person.leads = &led[person.row as usize];
     }
+    let t0 = std::time::Instant::now();
     let templates = applicable(set, cycle);
     let mut values = Values::default();
     for row in rows {
         values.0.entry(row.metric.to_string()).or_default().insert(row.subject, row.value);
     }
+    let t1 = std::time::Instant::now();
     let teams_table = data.table(Source::Teams);
     let mut diagnostics = Vec::new();
     let mut ties: HashMap<(usize, usize), usize> = HashMap::new();
@@ -260,30 +301,45 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
             continue;
         };
         let template = &set.templates[t];
-        let items = template
-            .items
-            .iter()
-            .map(|item| {
-                let value = match item.of {
-                    Of::Person => values.get(&item.metric, Subject::Person(person.row)),
-                    Of::Team => person.leads.first().and_then(|&t| values.get(&item.metric, Subject::Team(t))),
-                };
-                let input = card::ItemInput {
-                    value,
-                    team_value: person.team.and_then(|t| values.get(&item.metric, Subject::Team(t))?.value),
-                    leads_no_team: item.of == Of::Team && person.leads.is_empty(),
-                };
-                card::item_result(item, template, period, input)
-            })
-            .collect();
-        let mut card = assemble(Scored::Person(person.row), person.team, t, template, items);
-        unscorable(&mut card, &person.id);
-        card.led_team = person.leads.first().copied();
+        let subjects = || {
+            std::iter::once(Subject::Person(person.row))
+                .chain(person.team.map(Subject::Team))
+                .chain(person.leads.iter().map(|&t| Subject::Team(t)))
+        };
+        let card = match kept(Scored::Person(person.row), t, &mut subjects()) {
+            Some(card) => card,
+            None => {
+                let items = template
+                    .items
+                    .iter()
+                    .map(|item| {
+                        let value = match item.of {
+                            Of::Person => values.get(&item.metric, Subject::Person(person.row)),
+                            Of::Team => person.leads.first().and_then(|&t| values.get(&item.metric, Subject::Team(t))),
+                        };
+                        let input = card::ItemInput {
+                            value,
+                            team_value: person.team.and_then(|t| values.get(&item.metric, Subject::Team(t))?.value),
+                            leads_no_team: item.of == Of::Team && person.leads.is_empty(),
+                        };
+                        card::item_result(item, template, period, input)
+                    })
+                    .collect();
+                let mut card = assemble(Scored::Person(person.row), person.team, t, template, items);
+                unscorable(&mut card, &person.id);
+                card.led_team = person.leads.first().copied();
+                card
+            }
+        };
         cards.push(card);
         roles.push(Some(person.role.as_str()));
         ids.push(person.id.clone());
         if template.team_scorecard {
             for &team in person.leads {
+                if let Some(card) = kept(Scored::Team(team), t, &mut std::iter::once(Subject::Team(team))) {
+                    team_cards.push(card);
+                    continue;
+                }
                 let items = template
                     .items
                     .iter()
@@ -314,6 +370,7 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
             .fix("make one template more specific (people > teams > roles with `when` > roles)"),
         );
     }
+    let t2 = std::time::Instant::now();
     team_cards.sort_by_key(|c| teams_table.key_text(c.team.unwrap_or(0) as usize));
     grade_and_rank(&mut cards, set, &roles, &ids, false);
     let team_ids: Vec<String> = team_cards.iter().map(|c| teams_table.key_text(c.team.unwrap_or(0) as usize)).collect();
@@ -331,6 +388,12 @@ pub fn score_values(engine: &Engine, set: &TemplateSet, period: Period, rows: Ve
         );
     }
     cards.extend(team_cards);
+    tracing::trace!(
+        values = (t1 - t0).as_secs_f64(),
+        cards = (t2 - t1).as_secs_f64(),
+        grades_and_pay = t2.elapsed().as_secs_f64(),
+        "scored"
+    );
     let mut unscored: Vec<(String, usize)> = unscored.into_iter().collect();
     unscored.sort();
     Scoring { period, cards, unscored, diagnostics }
