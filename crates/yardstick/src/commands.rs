@@ -6,15 +6,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use yardstick_core::engine::explain::RecordStatus;
 use yardstick_core::engine::{Engine, Query, SubjectKinds};
 use yardstick_core::host::{Config, check_files};
 use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
 use yardstick_core::time::{format_day, parse_day};
 
 use crate::config::{self, print_diagnostics, report};
-use crate::output;
 use crate::{Format, SubjectKind};
+use yardstick_report::metrics as output;
 
 pub fn parse_periods(texts: &[String]) -> Result<Vec<Period>> {
     texts
@@ -140,36 +139,7 @@ pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: O
     let state = host.read();
     let subject = state.subject(subject).map_err(report)?;
     let explanations = state.records(metric, subject, period).map_err(report)?;
-    let loaded = &state;
-    let mut out = String::from("metric,source,record_id,status,numerator,denominator,value,reason\n");
-    for e in &explanations {
-        let table = loaded.data.table(e.source);
-        for entry in &e.entries {
-            let id = yardstick_core::engine::csv_field(&table.key_text(entry.row));
-            let line = match &entry.status {
-                RecordStatus::Counted { numerator, denominator, value } => {
-                    let s = |v: &Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-                    format!(
-                        "{},{},{id},counted,{},{},{},\n",
-                        e.metric,
-                        e.source.name(),
-                        s(numerator),
-                        s(denominator),
-                        value.map(|v| v.format6()).unwrap_or_default()
-                    )
-                }
-                RecordStatus::Excluded { reason_zh, reason_en } => {
-                    format!(
-                        "{},{},{id},excluded,,,,{}\n",
-                        e.metric,
-                        e.source.name(),
-                        yardstick_core::engine::csv_field(&format!("{reason_zh} / {reason_en}"))
-                    )
-                }
-            };
-            out.push_str(&line);
-        }
-    }
+    let out = yardstick_report::explain::records_csv(&state.engine(), &explanations);
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

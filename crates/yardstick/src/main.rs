@@ -3,14 +3,10 @@
 
 mod bench;
 mod bench_changes;
-mod card_json;
 mod commands;
 mod config;
 mod explain;
-mod explain_text;
-mod output;
 mod scorecards;
-mod xlsx;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ use yardstick_core::scorecard::{Group, Scorecard, Scored, Scoring, TemplateSet};
 
 use yardstick_core::engine::neutralise;
 
-use crate::scorecards::{Cell, Names, sheet};
+use crate::sheet::{Cell, Names, sheet};
 
 fn zh_header(key: &str, set: &TemplateSet) -> String {
     let item_name = |m: &str| {

@@ -1,4 +1,6 @@
-//! Output formats of metric results: JSON, an aligned table, and a subject × metric pivot.
+//! Metric rows as reports: the row type (`MetricRowReport`, whose JSON Schema is
+//! published), and the writers — JSON, an aligned table, and a subject × metric pivot.
+//! (CSV, the contract's own format, is the core's `engine::to_csv`.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -8,6 +10,49 @@ use yardstick_core::engine::{Engine, ResultRow, Subject};
 use yardstick_core::metric::Catalogue;
 use yardstick_core::period::Period;
 use yardstick_core::schema::Source;
+
+/// One metric value as `metrics --format json` and the web API give it.
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct MetricRowReport {
+    /// A ratio's denominator (an integer), else null.
+    pub denominator: Option<i64>,
+    pub metric: String,
+    pub name_en: Option<String>,
+    pub name_zh: Option<String>,
+    /// A ratio's numerator (an integer), else null.
+    pub numerator: Option<i64>,
+    /// `2025-03`, `2025-Q1`, `2025-W09`, `2025`, `2025-03-01..2025-03-15`, …
+    pub period: String,
+    pub subject_id: String,
+    /// `person`, `team` or `org`.
+    pub subject_kind: String,
+    /// Rounded to 6 decimals; null when empty (no denominator, nothing to average, …).
+    pub value: Option<f64>,
+}
+
+impl MetricRowReport {
+    /// The reports of result rows (the web API's shape; `json` writes the same text
+    /// faster for a million rows).
+    pub fn of_rows(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow]) -> Vec<MetricRowReport> {
+        let texts = Texts::of(engine, catalogue, rows, |s| engine.subject_id(s));
+        rows.iter()
+            .map(|r| {
+                let (zh, en) = texts.names.get(&*r.metric).cloned().unwrap_or_default();
+                MetricRowReport {
+                    denominator: r.value.denominator(),
+                    metric: r.metric.to_string(),
+                    name_en: en,
+                    name_zh: zh,
+                    numerator: r.value.numerator(),
+                    period: texts.period(r.period).to_string(),
+                    subject_id: texts.subjects[&r.subject].clone(),
+                    subject_kind: r.subject.kind().to_string(),
+                    value: r.value.value.and_then(|v| v.format6().parse::<f64>().ok()).filter(|x| x.is_finite()),
+                }
+            })
+            .collect()
+    }
+}
 
 /// The rows as a pretty-printed JSON array of objects (keys in order, as serde_json prints
 /// a `json!` object), written straight onto the text: the texts rows share are quoted once,
@@ -222,4 +267,40 @@ pub fn pivot(engine: &Engine, catalogue: &Catalogue, rows: &[ResultRow], metrics
         })
         .collect();
     render(&header, &lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use yardstick_core::engine::{Engine, Query, SubjectKinds};
+    use yardstick_core::metric::Catalogue;
+    use yardstick_core::period::Period;
+    use yardstick_core::settings::Settings;
+
+    use super::{MetricRowReport, json};
+
+    /// The fast JSON writer prints exactly the serialised reports, nulls, whole numbers,
+    /// names and derived rows included.
+    #[test]
+    fn json_is_the_serialised_reports() {
+        let dir = std::env::temp_dir().join(format!("yardstick-report-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        yardstick_demo::generate(&dir, 5, 2000, 2025).unwrap();
+        let settings = Settings::default();
+        let options = yardstick_ingest::ImportOptions::default();
+        let data = yardstick_ingest::load_folder(&dir, &settings, &options).unwrap().data;
+        let _ = std::fs::remove_dir_all(&dir);
+        let engine = Engine::new(&data, &settings);
+        let catalogue = Catalogue::builtin();
+        let query = Query {
+            metrics: vec!["fcr_rate".into(), "fcr_rate.change".into(), "backlog_over_3d".into(), "nps".into()],
+            periods: vec![Period::parse("2025-03").unwrap(), Period::parse("2025-W10").unwrap()],
+            subjects: SubjectKinds::ALL,
+        };
+        let rows = engine.compute(&catalogue, &query).unwrap();
+        assert!(rows.len() > 100);
+        let reports = MetricRowReport::of_rows(&engine, &catalogue, &rows);
+        let mut expected = serde_json::to_string_pretty(&reports).unwrap();
+        expected.push('\n');
+        assert_eq!(json(&engine, &catalogue, &rows), expected);
+    }
 }
