@@ -346,3 +346,26 @@ fn csv_json_and_table_hold_the_same_rows() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reader that stops early (`| head -1`) ends the command quietly, with success.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let dir = temp_dir("pipe");
+    generate(&dir, "3000", "3");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .args(["metrics", "--data", dir.to_str().unwrap(), "--period", "2025-03", "--period", "2025"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, with most of the output unread.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"period,subject_k");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Broken pipe"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -164,15 +164,27 @@ fn lex(text: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
 struct Parser {
     toks: Vec<(Tok, Span)>,
     at: usize,
+    /// How deeply the expression nests at this point.
+    depth: usize,
 }
 
 const KEYWORDS: &[&str] = &[
     "and", "or", "not", "is", "null", "in", "true", "false", "case", "when", "then", "else", "end", "exists", "where",
 ];
 
+/// The most words and symbols an expression may have, and the deepest it may nest
+/// (parentheses, `not`, `-`, `case`, calls): far beyond any real metric, well within what
+/// the parser, the compiler and the evaluator can recurse through on any thread's stack.
+const MAX_TOKENS: usize = 2_000;
+const MAX_DEPTH: usize = 64;
+
 /// Parses one expression.
 pub fn parse_expr(text: &str) -> Result<Expr, ParseError> {
-    let mut p = Parser { toks: lex(text)?, at: 0 };
+    let toks = lex(text)?;
+    if toks.len() > MAX_TOKENS {
+        return err(0, format!("the expression is too long ({} words and symbols; at most {MAX_TOKENS})", toks.len()));
+    }
+    let mut p = Parser { toks, at: 0, depth: 0 };
     let e = p.or()?;
     match p.peek() {
         Tok::End => Ok(e),
@@ -244,7 +256,23 @@ impl Parser {
         Expr::Binary(op, Box::new(a), Box::new(b), span)
     }
 
+    /// Enters one more level of nesting, refusing past [`MAX_DEPTH`].
+    fn nest(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(self.span().start, format!("the expression nests more than {MAX_DEPTH} levels deep"));
+        }
+        Ok(())
+    }
+
     fn or(&mut self) -> Result<Expr, ParseError> {
+        self.nest()?;
+        let e = self.or_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn or_inner(&mut self) -> Result<Expr, ParseError> {
         let mut e = self.and()?;
         while self.eat_word("or") {
             let rhs = self.and()?;
@@ -265,7 +293,10 @@ impl Parser {
     fn not(&mut self) -> Result<Expr, ParseError> {
         if self.is_word("not") {
             let s = self.bump();
-            let inner = self.not()?;
+            self.nest()?;
+            let inner = self.not();
+            self.depth -= 1;
+            let inner = inner?;
             let span = Span { start: s.start, end: inner.span().end };
             return Ok(Expr::Not(Box::new(inner), span));
         }
@@ -350,7 +381,10 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         if self.is_sym("-") {
             let s = self.bump();
-            let inner = self.unary()?;
+            self.nest()?;
+            let inner = self.unary();
+            self.depth -= 1;
+            let inner = inner?;
             let span = Span { start: s.start, end: inner.span().end };
             return Ok(Expr::Neg(Box::new(inner), span));
         }
@@ -528,6 +562,25 @@ mod tests {
             "exists(tickets where customer_id = this.customer_id and created_at > this.resolved_at)",
             "exists tickets [((customer_id = this.customer_id) and (created_at > this.resolved_at))]",
         );
+    }
+
+    /// Hostile nesting is refused with a message, never a stack overflow: 4 000
+    /// parentheses, 50 000 `not`s, a sum of 5 000 terms.
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_crashed() {
+        let deep = format!("{}reopen_count = 0{}", "(".repeat(4000), ")".repeat(4000));
+        assert!(parse_expr(&deep).unwrap_err().message.contains("too long"));
+        let deep = format!("{}reopen_count = 0{}", "(".repeat(500), ")".repeat(500));
+        assert!(parse_expr(&deep).unwrap_err().message.contains("nests more than 64 levels"));
+        let nots = format!("{}reopen_count = 0", "not ".repeat(50_000));
+        assert!(parse_expr(&nots).unwrap_err().message.contains("too long"));
+        let nots = format!("{}reopen_count = 0", "not ".repeat(100));
+        assert!(parse_expr(&nots).unwrap_err().message.contains("nests more than 64 levels"));
+        let sum = vec!["reopen_count"; 5000].join(" + ");
+        assert!(parse_expr(&sum).unwrap_err().message.contains("too long"));
+        // Real expressions are far from either limit.
+        let fine = format!("{}reopen_count = 0{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse_expr(&fine).is_ok());
     }
 
     #[test]

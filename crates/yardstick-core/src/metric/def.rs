@@ -299,7 +299,7 @@ impl Reader<'_> {
         let (line, column) = crate::diag::line_column(self.text, content_start);
         match parse_expr(s.get_ref()) {
             Ok(expr) => Ok(Written { text: s.get_ref().clone(), expr, file: self.file.to_string(), line, column }),
-            Err(e) => self.error(content_start + e.offset, format!("in `{}`: {}", s.get_ref(), e.message), ""),
+            Err(e) => self.error(content_start + e.offset, format!("in `{}`: {}", excerpt(s.get_ref()), e.message), ""),
         }
     }
 
@@ -549,4 +549,12 @@ fn top_level_comma(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// An expression as quoted in a message: whole when short, else its start.
+pub(crate) fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }

@@ -317,8 +317,13 @@ pub fn compile_into(
         } else {
             (w.line, w.column + w.text[..e.span.start.min(w.text.len())].chars().count())
         };
-        Diagnostic::error(&w.file, line, column, format!("metric {}: in `{}`: {}", m.id, w.text, e.message))
-            .code("metric.invalid")
+        Diagnostic::error(
+            &w.file,
+            line,
+            column,
+            format!("metric {}: in `{}`: {}", m.id, def::excerpt(&w.text), e.message),
+        )
+        .code("metric.invalid")
     };
     let expr = |prog: &mut Program, w: &Written| compiler.compile(prog, &w.expr).map_err(|e| at(w, e));
     let typed = |prog: &mut Program, w: &Written, want: &[Ty], what: &str| -> Result<u32, Diagnostic> {
