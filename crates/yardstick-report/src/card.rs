@@ -34,6 +34,8 @@ pub struct CardReport {
     pub grade_before_cap: Option<String>,
     /// How the grade was given (bands or forced distribution, a veto's cap).
     pub grade_rule: String,
+    /// Why the card is not graded (不足以评定): too little of the weight has data.
+    pub insufficient: Option<String>,
     pub items: Vec<ItemReport>,
     /// The person's name, or the team's for a team scorecard.
     pub name: String,
@@ -249,6 +251,7 @@ impl CardReport {
             grade: c.grade.clone(),
             grade_before_cap: c.grade_before_cap.clone(),
             grade_rule: grade_text(t, c),
+            insufficient: c.insufficient.clone(),
             items,
             name,
             subject: if person_id.is_some() { "person" } else { "team" }.into(),
@@ -385,6 +388,9 @@ fn total_text(c: &Scorecard) -> String {
 }
 
 fn grade_text(t: &Template, c: &Scorecard) -> String {
+    if c.insufficient.is_some() {
+        return "不足以评定 insufficient data → no total, grade, rank or bonus".into();
+    }
     let mut text = match (&t.grades.scheme, c.total) {
         (_, None) => return "no total → no grade".into(),
         (GradeScheme::Bands(bands), Some(total)) => {

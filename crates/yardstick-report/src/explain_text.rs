@@ -139,6 +139,9 @@ pub fn render(doc: &Value, period: Period, only: Option<&str>, template: &Templa
             s(&doc["total_before_veto"])
         ));
     }
+    if let Some(why) = doc["insufficient"].as_str() {
+        line(why.to_string());
+    }
     line(format!("等级 Grade: {} — {}", s(&doc["grade"]), s(&doc["grade_rule"])));
     let ranks: Vec<String> = doc["ranks"]
         .as_array()

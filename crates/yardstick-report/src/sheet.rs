@@ -89,6 +89,7 @@ pub fn sheet(names: &Names, set: &TemplateSet, scoring: &Scoring) -> (Vec<String
         "veto",
         "bonus",
         "weight_counted",
+        "insufficient",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -148,6 +149,7 @@ pub fn sheet(names: &Names, set: &TemplateSet, scoring: &Scoring) -> (Vec<String
                 Cell::text(c.vetoes.join(" ")),
                 Cell::opt(c.bonus.as_ref().map(|b| b.amount), 2),
                 Cell::Number(c.weight_sum, 4),
+                c.insufficient.as_ref().map_or(Cell::Empty, |_| Cell::text("不足以评定 insufficient data")),
             ];
             row.extend(
                 dimensions.iter().map(|d| Cell::opt(c.dimensions.iter().find(|(k, _)| k == d).map(|(_, v)| *v), 2)),
@@ -202,7 +204,10 @@ pub fn table(names: &Names, set: &TemplateSet, scoring: &Scoring) -> String {
                 names.team_id(c.team),
                 format!("{} v{}", t.id, t.version),
                 c.total.map_or("—".into(), |v| v.format_places(2)),
-                c.grade.clone().unwrap_or_default(),
+                match &c.insufficient {
+                    Some(_) => "不足以评定".to_string(),
+                    None => c.grade.clone().unwrap_or_default(),
+                },
                 rank(scorecard::Group::Team),
                 rank(scorecard::Group::Org),
                 c.vetoes.join(" "),

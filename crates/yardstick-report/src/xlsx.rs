@@ -35,6 +35,7 @@ fn zh_header(key: &str, set: &TemplateSet) -> String {
         ("veto", "否决项"),
         ("bonus", "奖金"),
         ("weight_counted", "计分权重"),
+        ("insufficient", "不足以评定"),
         ("quantitative", "定量小计"),
         ("qualitative", "定性小计"),
         ("results", "结果指标小计"),
@@ -243,7 +244,11 @@ fn person_block(
         None => ws.write_string_with_format(row, 1, "—", &f.text)?,
     };
     ws.write_string_with_format(row, 2, "等级", &f.head)?;
-    ws.write_string_with_format(row, 3, c.grade.clone().unwrap_or_default(), &f.text)?;
+    let grade = match &c.insufficient {
+        Some(_) => "不足以评定".to_string(),
+        None => c.grade.clone().unwrap_or_default(),
+    };
+    ws.write_string_with_format(row, 3, grade, &f.text)?;
     ws.write_string_with_format(row, 4, "团队排名", &f.head)?;
     ws.write_string_with_format(row, 5, rank(Group::Team), &f.text)?;
     ws.write_string_with_format(row, 6, "全员排名", &f.head)?;

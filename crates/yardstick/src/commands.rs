@@ -193,13 +193,19 @@ pub fn demo(out: &Path, tickets: u64) -> Result<ExitCode> {
     let scoring = state.score(query.periods[0]).map_err(report)?;
     let mut grades: Vec<(String, usize)> = Vec::new();
     for c in scoring.cards.iter().filter(|c| matches!(c.scored, yardstick_core::scorecard::Scored::Person(_))) {
-        let g = c.grade.clone().unwrap_or_else(|| "—".into());
+        let g = match (&c.grade, &c.insufficient) {
+            (_, Some(_)) => "不足以评定 insufficient data".to_string(),
+            (Some(g), None) => g.clone(),
+            (None, None) => "—".into(),
+        };
         match grades.iter_mut().find(|(k, _)| *k == g) {
             Some((_, n)) => *n += 1,
             None => grades.push((g, 1)),
         }
     }
-    grades.sort();
+    // Best grade first (A+ A B C D), then the cards without a grade.
+    let rank = |g: &str| ["A+", "A", "B", "C", "D"].iter().position(|x| *x == g).unwrap_or(5);
+    grades.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then(a.cmp(b)));
     let shown: Vec<String> = grades.iter().map(|(g, n)| format!("{g} {n}")).collect();
     println!(
         "\n2025-12 scorecards (考核表): {} people and {} teams scored; grades {}",

@@ -113,6 +113,9 @@ pub struct Scorecard {
     pub dimensions: Vec<(String, Rational)>,
     /// quantitative / qualitative and results / process subtotals.
     pub splits: Vec<(String, Rational)>,
+    /// Why the card is not graded: the items with data carry less of the weight than the
+    /// template asks (`min_data_share`). Such a card has no total, grade, rank or bonus.
+    pub insufficient: Option<String>,
 }
 
 /// A period's scorecards.
@@ -462,6 +465,8 @@ fn assemble(scored: Scored, team: Option<u32>, t: usize, template: &Template, mu
         card::subtotals(&items, |i| if template.items[i].qualitative { "qualitative" } else { "quantitative" });
     splits.extend(card::subtotals(&items, |i| if template.items[i].process { "process" } else { "results" }));
     let vetoes = items.iter().filter(|i| i.vetoed).map(|i| i.metric.clone()).collect();
+    let insufficient = insufficient_data(&items, template);
+    let total = if insufficient.is_some() { None } else { total };
     Scorecard {
         scored,
         team,
@@ -479,7 +484,31 @@ fn assemble(scored: Scored, team: Option<u32>, t: usize, template: &Template, mu
         bonus: None,
         dimensions,
         splits,
+        insufficient,
     }
+}
+
+/// Why a card cannot be graded, if the items with a value carry less than the template's
+/// `min_data_share` of the weight (a missing value scored by policy — zero, neutral — is
+/// not data).
+fn insufficient_data(items: &[ItemResult], template: &Template) -> Option<String> {
+    let all = items.iter().fold(Rational::int(0), |s, i| method::add(s, i.weight));
+    let with_data = items
+        .iter()
+        .filter(|i| matches!(i.status, card::ItemStatus::Scored))
+        .fold(Rational::int(0), |s, i| method::add(s, i.weight));
+    let zero = Rational::int(0);
+    if all == zero {
+        return None;
+    }
+    let share = method::div(with_data, all);
+    (share < template.min_data_share).then(|| {
+        format!(
+            "不足以评定 insufficient data: items with data carry {}% of the weight, {}% needed",
+            method::mul(share, Rational::int(100)).format_places(1),
+            method::mul(template.min_data_share, Rational::int(100)).format_places(1)
+        )
+    })
 }
 
 /// Which group of `g` a person card belongs to (its team at period end, its role, or the

@@ -306,6 +306,10 @@ pub struct Template {
     pub bonus: Option<Bonus>,
     /// Also score each team its people lead (team-lead and manager templates).
     pub team_scorecard: bool,
+    /// The least share of the weight that items with data must carry for a card to be
+    /// graded (default 0.6): below it the card is "insufficient data" (不足以评定) — no
+    /// total, grade, rank or bonus.
+    pub min_data_share: Rational,
     pub builtin: bool,
     pub file: String,
     pub line: usize,

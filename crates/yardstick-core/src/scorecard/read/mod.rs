@@ -40,6 +40,8 @@ struct TemplateDoc {
     #[serde(default)]
     team_scorecard: bool,
     #[serde(default)]
+    min_data_share: Option<Spanned<f64>>,
+    #[serde(default)]
     ranking: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     grades: Option<GradesDoc>,
@@ -442,6 +444,21 @@ impl Reader<'_> {
             Some(list) => list.iter().map(|g| self.group(g, errors)).collect(),
         };
         let bonus = doc.bonus.as_ref().map(|b| self.bonus(b, &items, &grades, at, errors));
+        let min_data_share = match &doc.min_data_share {
+            None => Rational::new(3, 5).expect("3/5"),
+            Some(share) => {
+                let v = *share.get_ref();
+                if !(0.0..=1.0).contains(&v) {
+                    let fix = if v > 1.0 && v <= 100.0 {
+                        format!("write the share as a fraction: min_data_share = {}", v / 100.0)
+                    } else {
+                        "write a fraction from 0 to 1 (0.6: items with data carry at least 60 % of the weight)".into()
+                    };
+                    errors.push(self.at(share.span().start, format!("min_data_share {v} is not a share"), &fix));
+                }
+                crate::engine::Rational::new((v.clamp(0.0, 1.0) * 1e6).round() as i128, 1_000_000).expect("a share")
+            }
+        };
         Some(Template {
             id,
             name_zh: doc.name_zh,
@@ -455,6 +472,7 @@ impl Reader<'_> {
             ranking,
             bonus: bonus.flatten(),
             team_scorecard: doc.team_scorecard,
+            min_data_share,
             builtin: false,
             file: self.file.to_string(),
             line: crate::diag::line_column(self.text, at).0,

@@ -205,6 +205,71 @@ fn a_month_scored_with_bands_and_base_bonuses() {
     assert_eq!(unscored, vec![("auditor".to_string(), 1), ("manager".to_string(), 1)]);
 }
 
+/// Too little data is not a grade: an item scored "neutral" when its value is missing
+/// (20 % of the weight) would give a person with no records 60 / C and a bonus; with less
+/// than the template's `min_data_share` (default 60 %) of the weight carrying data, the card
+/// is "insufficient data" — no total, grade, rank or bonus — and says why.
+#[test]
+fn a_card_with_too_little_data_is_not_graded_or_paid() {
+    let settings = Settings::default();
+    let data =
+        dataset(&[("teams", TEAMS), ("people", PEOPLE), ("memberships", MEMBERSHIPS), ("tickets", TICKETS)], &settings);
+    let engine = Engine::new(&data, &settings);
+    let catalogue = Catalogue::builtin();
+    let template = |share: &str| {
+        format!(
+            r#"
+[[template]]
+id = "t"
+name_zh = "测试"
+name_en = "Test"
+version = 1
+applies_to = {{ roles = ["agent"] }}
+{share}
+[template.bonus]
+base = 1000
+[[template.item]]
+metric = "csat_rate"
+weight = 80
+dimension = "experience"
+method = "linear"
+target = 0.9
+threshold = 0.5
+[[template.item]]
+metric = "complaint_rate"
+weight = 20
+dimension = "quality"
+method = "linear"
+target = 0.0
+threshold = 0.1
+missing = "neutral"
+"#
+        )
+    };
+    let score_with = |share: &str| {
+        let mut set = TemplateSet::default();
+        let diags = set.add_file("t.toml", &template(share), &catalogue);
+        assert!(diags.is_empty(), "{diags:?}");
+        score(&engine, &catalogue, &set, Period::parse("2025-03").unwrap()).unwrap()
+    };
+    // No surveys at all: csat_rate (80 %) has no value for anyone; P1 has a complaint rate.
+    let scoring = score_with("");
+    let p1 = scoring.cards.iter().find(|c| c.scored == Scored::Person(p1_row(&data))).unwrap();
+    assert_eq!((p1.total, p1.grade.as_deref(), p1.bonus.is_some(), p1.ranks.len()), (None, None, false, 0));
+    assert_eq!(
+        p1.insufficient.as_deref(),
+        Some("不足以评定 insufficient data: items with data carry 20% of the weight, 60% needed")
+    );
+    // A template may accept less (here none): the card is graded again.
+    let scoring = score_with("min_data_share = 0.0");
+    let p1 = scoring.cards.iter().find(|c| c.scored == Scored::Person(p1_row(&data))).unwrap();
+    assert!(p1.insufficient.is_none() && p1.grade.is_some() && p1.bonus.is_some(), "{p1:?}");
+    // A percent where a share belongs is caught with its fix.
+    let mut set = TemplateSet::default();
+    let diags = set.add_file("t.toml", &template("min_data_share = 60"), &catalogue);
+    assert_eq!(diags[0].fix.as_deref(), Some("write the share as a fraction: min_data_share = 0.6"));
+}
+
 #[test]
 fn forced_distribution_breaks_ties_by_item_then_id() {
     // Quotas A 34 % / B 66 % of 3 agents on agent_t: 1.02 → 1 A, 2 B. P1 and P3 tie on
