@@ -31,6 +31,8 @@ pub struct FileReport {
     /// Rows that were added or updated.
     pub rows_loaded: usize,
     pub rows_rejected: usize,
+    /// The whole file was refused (its header or its encoding): none of its rows loaded.
+    pub refused: bool,
     /// The text encoding that was detected.
     pub encoding: &'static str,
 }
@@ -420,12 +422,16 @@ pub(crate) fn parse_csv_in_chunks(
         Ok(t) => t,
         Err(d) => {
             diags.push(d);
+            report.refused = true;
             return Parsed { batches: Vec::new(), report };
         }
     };
     report.encoding = encoding;
     let (names, body_start) = read_header(&text);
-    let Some(header) = header_of(at, names, diags) else { return Parsed { batches: Vec::new(), report } };
+    let Some(header) = header_of(at, names, diags) else {
+        report.refused = true;
+        return Parsed { batches: Vec::new(), report };
+    };
     let header_lines = memchr_iter(b'\n', &text.as_bytes()[..body_start]).count();
     let body = &text.as_bytes()[body_start..];
     let parts = split(body, 1 + header_lines, chunk_bytes, true).expect("a complete text splits").parts;

@@ -112,10 +112,14 @@ pub(crate) fn import_blocks<R: Read + Send>(
         Ok((text, _)) => (text, Encoding::Utf8),
         Err(d) => {
             diags.push(d);
+            report.refused = true;
             return Ok(report);
         }
     };
-    let Some(header) = header_of(at, read_header(&header_text).0, diags) else { return Ok(report) };
+    let Some(header) = header_of(at, read_header(&header_text).0, diags) else {
+        report.refused = true;
+        return Ok(report);
+    };
     let mut line = 1 + memchr_iter(b'\n', header_bytes).count();
     start = header_end;
     let mut body_bytes = 0usize;

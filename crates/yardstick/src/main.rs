@@ -22,6 +22,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Fail (exit code 3) when rows of the data were rejected, instead of leaving them out
+    /// with a warning.
+    #[arg(long, global = true)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -225,6 +229,7 @@ fn main() -> ExitCode {
             .init();
     }
     let cli = Cli::parse();
+    config::STRICT.store(cli.strict, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Metrics { data, periods, metrics, subjects, config, tz, format } => {
             commands::metrics(&data, &periods, &metrics, &subjects, config.as_deref(), tz.as_deref(), format)
@@ -262,9 +267,18 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        // Exit codes: 0 done (warnings aside); 1 the input was refused (a required file
+        // absent or refused whole, a configuration error); 2 any other error (a bad
+        // argument, a file that cannot be read or written); 3 rows rejected with --strict.
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            if e.downcast_ref::<config::RowsRejected>().is_some() {
+                ExitCode::from(3)
+            } else if e.downcast_ref::<config::Refused>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -369,3 +369,58 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("Broken pipe"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Honest outcomes: a required file absent or refused whole stops the command (exit 1)
+/// with that file's own problem, not thousands of follow-on errors; an optional file not
+/// given is named with the metrics that have no data; `--strict` fails on rejected rows.
+#[test]
+fn refused_and_missing_files_say_so_in_the_exit_code() {
+    let dir = temp_dir("honest");
+    generate(&dir, "2000", "4");
+    let run = |extra: &[&str]| {
+        let args = [&["metrics", "--data", dir.to_str().unwrap(), "--period", "2025-03"][..], extra].concat();
+        yardstick(&args)
+    };
+    // Without surveys.csv: a warning naming what has no data, and success.
+    std::fs::rename(dir.join("surveys.csv"), dir.join("surveys.bak")).unwrap();
+    let (out, err, code) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: surveys.csv not given: ") && err.contains("csat_rate"), "{err}");
+    assert!(out.lines().count() > 10);
+    std::fs::rename(dir.join("surveys.bak"), dir.join("surveys.csv")).unwrap();
+    // people.csv without its role column: refused whole, exit 1, one message.
+    let people = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    let without_role: String = people
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(2);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("people.csv"), without_role).unwrap();
+    let (out, err, code) = run(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("people.csv:1: error: required column role is missing"), "{err}");
+    assert!(err.contains("the data was refused: people.csv refused whole"), "{err}");
+    assert!(err.lines().count() < 5, "no follow-on errors: {err}");
+    std::fs::write(dir.join("people.csv"), &people).unwrap();
+    // tickets.csv absent: refused.
+    std::fs::rename(dir.join("tickets.csv"), dir.join("tickets.bak")).unwrap();
+    let (_, err, code) = run(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("tickets.csv not in"), "{err}");
+    std::fs::rename(dir.join("tickets.bak"), dir.join("tickets.csv")).unwrap();
+    // A bad row: left out with a warning (exit 0), or a failure with --strict (exit 3).
+    let mut visits = std::fs::read_to_string(dir.join("visits.csv")).unwrap();
+    visits.push_str("V-BAD,T-NONE,E00001,1,not a time,,,,,\n");
+    std::fs::write(dir.join("visits.csv"), visits).unwrap();
+    let (_, err, code) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 row(s) were rejected"), "{err}");
+    let (out, err, code) = run(&["--strict"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.is_empty() && err.contains("(--strict)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
