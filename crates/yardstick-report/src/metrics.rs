@@ -139,9 +139,15 @@ impl<'r> Texts<'r> {
         let mut texts = Texts { names: HashMap::new(), subjects: HashMap::new(), periods: Vec::new() };
         for r in rows {
             texts.names.entry(&r.metric).or_insert_with(|| {
-                let base = r.metric.split('.').next().unwrap_or(&r.metric);
+                let (base, derived) = r.metric.split_once('.').unwrap_or((&r.metric, ""));
                 let def = catalogue.resolve(base, engine.data).and_then(|d| d.into_iter().next());
-                (def.as_ref().map(|d| d.name_zh.clone()), def.as_ref().map(|d| d.name_en.clone()))
+                // A derived row is named as such: 首次问题解决率（环比）.
+                let (zh, en) = match derived {
+                    "change" => ("（环比）", " (change)"),
+                    "attainment" => ("（达成率）", " (attainment)"),
+                    _ => ("", ""),
+                };
+                (def.as_ref().map(|d| format!("{}{zh}", d.name_zh)), def.as_ref().map(|d| format!("{}{en}", d.name_en)))
             });
             texts.subjects.entry(r.subject).or_insert_with(|| subject_text(r.subject));
             if !texts.periods.iter().any(|(p, _)| *p == r.period) {

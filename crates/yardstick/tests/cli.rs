@@ -424,3 +424,41 @@ fn refused_and_missing_files_say_so_in_the_exit_code() {
     assert!(out.is_empty() && err.contains("(--strict)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An item no rating has is a typo, said so with the items there are; a derived row is
+/// named as such.
+#[test]
+fn unknown_rating_items_are_errors_and_derived_rows_are_named() {
+    let dir = temp_dir("items");
+    generate(&dir, "2000", "6");
+    let data = dir.to_str().unwrap();
+    let (out, err, code) =
+        yardstick(&["metrics", "--data", data, "--period", "2025-03", "--metric", "rating_mean:atitude"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("no record has the item `atitude` of `rating_mean`")
+            && err.contains("did you mean `rating_mean:attitude`?"),
+        "{err}"
+    );
+    let (out, err, code) = yardstick(&[
+        "metrics",
+        "--data",
+        data,
+        "--period",
+        "2025-03",
+        "--metric",
+        "fcr_rate.change",
+        "--subject",
+        "org",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\"name_zh\": \"首次问题解决率（环比）\"")
+            && out.contains("\"name_en\": \"First-contact resolution rate (change)\""),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -163,6 +163,26 @@ impl<'a> Engine<'a> {
                     },
                 )
             })?;
+            // An expanded id (`rating_mean:ITEM`) names a label of the data: one that no
+            // record has is a typo, not an empty result (when there are records to look at).
+            if let Some((expandable, label)) = base.split_once(':')
+                && let Some(all) =
+                    catalogue.get(expandable).map(|m| catalogue.resolve(&m.id, self.data).unwrap_or_default())
+                && !all.is_empty()
+                && !all.iter().any(|m| m.id == base)
+            {
+                let items: Vec<&str> = all.iter().filter_map(|m| m.id.split_once(':').map(|(_, l)| l)).collect();
+                let fix = match crate::diag::closest(label, items.iter().copied()) {
+                    Some(meant) => format!("did you mean `{expandable}:{meant}`? The data has {}", items.join(", ")),
+                    None => format!("use one of {} (as {expandable}:ITEM)", items.join(", ")),
+                };
+                return Err(Diagnostic::argument(
+                    "metric",
+                    "unknown_metric",
+                    format!("no record has the item `{label}` of `{expandable}`"),
+                )
+                .fix(fix));
+            }
             for m in defs {
                 if derived == Derived::Attainment && self.target(&m).is_none() {
                     return Err(Diagnostic::argument(
