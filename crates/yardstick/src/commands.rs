@@ -12,7 +12,7 @@ use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
 use yardstick_core::time::{format_day, parse_day};
 
 use crate::config::{self, print_diagnostics, report};
-use crate::{Format, SubjectKind};
+use crate::{Format, RecordsFormat};
 use yardstick_report::metrics as output;
 
 pub fn parse_periods(texts: &[String]) -> Result<Vec<Period>> {
@@ -37,7 +37,7 @@ pub fn metrics(
     data: &Path,
     periods: &[String],
     metrics: &[String],
-    subjects: &[SubjectKind],
+    subjects: &[String],
     config: Option<&Path>,
     tz: Option<&str>,
     format: Format,
@@ -47,17 +47,26 @@ pub fn metrics(
     check_metric_ids(&config, metrics)?;
     let host = config::open_with(data, config)?;
     let state = host.read();
+    // One subject syntax for every command: kinds, or single subjects (person:ID, team:ID).
+    let (kinds_asked, single): (Vec<&String>, Vec<&String>) = subjects.iter().partition(|s| !s.contains(':'));
+    for kind in &kinds_asked {
+        if !["person", "team", "org"].contains(&kind.trim()) {
+            bail!("--subject takes person, team, org, person:ID or team:ID, not `{kind}`");
+        }
+    }
+    let single: Vec<yardstick_core::engine::Subject> =
+        single.iter().map(|s| state.subject(s).map_err(report)).collect::<Result<_>>()?;
+    let has = |k: &str| kinds_asked.iter().any(|x| x.trim() == k) || single.iter().any(|s| s.kind() == k);
     let kinds = if subjects.is_empty() {
         SubjectKinds::ALL
     } else {
-        SubjectKinds {
-            person: subjects.contains(&SubjectKind::Person),
-            team: subjects.contains(&SubjectKind::Team),
-            org: subjects.contains(&SubjectKind::Org),
-        }
+        SubjectKinds { person: has("person"), team: has("team"), org: has("org") }
     };
     let query = Query { metrics: metrics.to_vec(), periods, subjects: kinds };
-    let rows = state.metrics(&query).map_err(report)?;
+    let mut rows = state.metrics(&query).map_err(report)?;
+    if !single.is_empty() {
+        rows.retain(|r| single.contains(&r.subject) || kinds_asked.iter().any(|k| k.trim() == r.subject.kind()));
+    }
     let started = Instant::now();
     let engine = state.engine();
     let catalogue = &state.config.catalogue;
@@ -131,7 +140,14 @@ pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: Option<&Path>) -> Result<ExitCode> {
+pub fn records(
+    data: &Path,
+    period: &str,
+    metric: &str,
+    subject: &str,
+    config: Option<&Path>,
+    format: RecordsFormat,
+) -> Result<ExitCode> {
     let period = Period::parse(period).with_context(|| format!("`{period}` is not a period: {PERIOD_FORMAT_HINT}"))?;
     let config = config::load(config, None)?;
     check_metric_ids(&config, std::slice::from_ref(&metric.to_string()))?;
@@ -139,7 +155,14 @@ pub fn records(data: &Path, period: &str, metric: &str, subject: &str, config: O
     let state = host.read();
     let subject = state.subject(subject).map_err(report)?;
     let explanations = state.records(metric, subject, period).map_err(report)?;
-    let out = yardstick_report::explain::records_csv(&state.engine(), &explanations);
+    let engine = state.engine();
+    let out = match format {
+        RecordsFormat::Csv => yardstick_report::explain::records_csv(&engine, &explanations),
+        RecordsFormat::Json => {
+            let records = yardstick_report::explain::record_reports(&engine, &explanations);
+            serde_json::to_string_pretty(&records)? + "\n"
+        }
+    };
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

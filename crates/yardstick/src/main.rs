@@ -36,10 +36,9 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SubjectKind {
-    Person,
-    Team,
-    Org,
+pub enum RecordsFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -56,9 +55,10 @@ enum Command {
         /// .attainment for derived forms; rating_mean:ITEM for one rating item.
         #[arg(long = "metric", value_delimiter = ',')]
         metrics: Vec<String>,
-        /// Only these subject kinds (default: all).
+        /// Only these subjects: kinds (person, team, org) or single subjects (person:ID,
+        /// team:ID), comma-separated (default: all).
         #[arg(long = "subject", value_delimiter = ',')]
-        subjects: Vec<SubjectKind>,
+        subjects: Vec<String>,
         /// Organisation settings (default: ./yardstick.toml when present).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -148,8 +148,12 @@ enum Command {
         /// person:ID, team:ID or org.
         #[arg(long)]
         subject: String,
+        /// Organisation settings (default: ./yardstick.toml when present).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// csv (metric,source,record_id,status,numerator,denominator,value,reason) or json.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: RecordsFormat,
     },
     /// Build the demo organisation (an appliance maker's after-sales division, a year of
     /// data) and show its KPIs.
@@ -249,8 +253,8 @@ fn main() -> ExitCode {
         Command::Calendar { from, to, config } => commands::calendar(&from, &to, config.as_deref()),
         Command::Generate { out, seed, tickets, year } => commands::generate(&out, seed, tickets, year),
         Command::Check { files } => commands::check(&files),
-        Command::Records { data, period, metric, subject, config } => {
-            commands::records(&data, &period, &metric, &subject, config.as_deref())
+        Command::Records { data, period, metric, subject, config, format } => {
+            commands::records(&data, &period, &metric, &subject, config.as_deref(), format)
         }
         Command::Demo { out, tickets } => commands::demo(&out, tickets),
         Command::Bench { tickets, dir, runs, loads, cold, changes } => {

@@ -462,3 +462,47 @@ fn unknown_rating_items_are_errors_and_derived_rows_are_named() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One subject syntax for every command (`team:ID` in `metrics` too); `records` as JSON.
+#[test]
+fn one_subject_syntax_and_records_as_json() {
+    let dir = temp_dir("subjects");
+    generate(&dir, "2000", "8");
+    let data = dir.to_str().unwrap();
+    let (out, err, code) = yardstick(&[
+        "metrics",
+        "--data",
+        data,
+        "--period",
+        "2025-03",
+        "--metric",
+        "fcr_rate",
+        "--subject",
+        "team:EAST-HL1,org",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let subjects: Vec<&str> = out.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(subjects, ["org", "EAST-HL1"], "{out}");
+    let (_, err, code) = yardstick(&["metrics", "--data", data, "--period", "2025-03", "--subject", "team:NOPE"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--subject: error: no subject `team:NOPE`"), "{err}");
+    let (out, err, code) = yardstick(&[
+        "records",
+        "--data",
+        data,
+        "--period",
+        "2025-03",
+        "--metric",
+        "fcr_rate",
+        "--subject",
+        "team:EAST-HL1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let records: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &records.as_array().unwrap()[0];
+    assert_eq!((first["metric"].as_str(), first["source"].as_str()), (Some("fcr_rate"), Some("tickets")));
+    assert!(first["status"] == "counted" || first["status"] == "excluded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
