@@ -9,6 +9,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+mod common;
+
+use common::Rng;
 use yardstick_core::data::Dataset;
 use yardstick_core::engine::{Query, SubjectKinds};
 use yardstick_core::host::{Change, Config, Host};
@@ -16,22 +19,6 @@ use yardstick_core::period::Period;
 use yardstick_core::schema::{FieldType, Source};
 use yardstick_core::settings::Settings;
 use yardstick_ingest::{FileImport, ImportOptions, import_file};
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Values that have broken parsers elsewhere: extremes, near-misses of every type,
 /// separators, quotes, encodings, formulas, ids that exist and ids that do not.

@@ -8,6 +8,9 @@
 
 use std::collections::BTreeSet;
 
+mod common;
+
+use common::Rng;
 use yardstick_core::data::Dataset;
 use yardstick_core::engine::{Engine, MetricValue, Query, ResultRow, SubjectKinds, to_csv};
 use yardstick_core::host::{Applied, Change, Config, Host, ViewId};
@@ -17,26 +20,6 @@ use yardstick_core::scorecard::Scorecard;
 use yardstick_core::settings::Settings;
 use yardstick_core::time::format_utc;
 use yardstick_ingest::{ImportOptions, load_folder};
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 fn query(metrics: &[&str], periods: &[&str], subjects: SubjectKinds) -> Query {
     Query {

@@ -28,3 +28,23 @@ pub fn generate(dir: &Path, tickets: &str, seed: &str) {
     let (_, err, code) = yardstick(&["generate", "--out", dir.to_str().unwrap(), "--tickets", tickets, "--seed", seed]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// A small deterministic generator (xorshift64*) for randomised tests.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
