@@ -306,7 +306,7 @@ target = 0.7
     assert_eq!(code, 0, "{err}");
     std::fs::write(&config, "[scorecards]\nfiles = [\"bad.toml\"]\n").unwrap();
     let (_, err, code) = score(&dir, "2025-11", &["--config", config.to_str().unwrap()]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1, "a configuration error refuses the input");
     assert!(err.contains("bad.toml:13:10"), "{err}");
     // A template may use a metric from a metric file checked in the same call.
     let metrics = "[[metric]]\nid = \"phone_share\"\nname_zh = \"电话占比\"\nname_en = \"Phone share\"\nsource = \"tickets\"\nanchor = \"created_at\"\nattribution = \"agent_id\"\naggregate = \"ratio\"\nnumerator = \"channel = 'phone'\"\nhigher_is_better = true\n";
