@@ -65,12 +65,15 @@ enum Command {
         /// Organisation time zone, overriding the config (e.g. Asia/Shanghai, Europe/Berlin).
         #[arg(long)]
         tz: Option<String>,
+        /// csv (the contract: period,subject_kind,subject_id,metric,value,numerator,denominator),
+        /// json, or an aligned table.
         #[arg(long, value_enum, default_value = "csv")]
         format: Format,
     },
     /// Score a period: one scorecard per person (and per team for team-lead and manager
     /// templates) with item scores, subtotals, total, grade, ranks, vetoes and bonus.
     Score {
+        /// Folder with the canonical CSV files (teams.csv, people.csv, tickets.csv, …).
         #[arg(long)]
         data: PathBuf,
         /// A month (2025-03), quarter (2025-Q1), half (2025-H1) or year (2025).
@@ -80,8 +83,10 @@ enum Command {
         /// (default: ./yardstick.toml when present; without one the built-in templates apply).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Organisation time zone, overriding the config (e.g. Asia/Shanghai).
         #[arg(long)]
         tz: Option<String>,
+        /// table, csv (the contract's columns first), json, or xlsx (with --out).
         #[arg(long, value_enum, default_value = "table")]
         format: scorecards::ScoreFormat,
         /// Write to this file instead of standard output (required for xlsx).
@@ -91,8 +96,10 @@ enum Command {
     /// Explain one scorecard: template, each item's value, its records (counted and
     /// excluded), the scoring arithmetic, weights, total, grade, rank and bonus.
     Explain {
+        /// Folder with the canonical CSV files (teams.csv, people.csv, tickets.csv, …).
         #[arg(long)]
         data: PathBuf,
+        /// A month, quarter, half or year the person's template scores.
         #[arg(long)]
         period: String,
         /// The person's id.
@@ -104,28 +111,37 @@ enum Command {
         /// Only this item (its records in full).
         #[arg(long)]
         item: Option<String>,
+        /// Organisation settings (default: ./yardstick.toml when present).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// text (in Chinese with English alongside) or json.
         #[arg(long, value_enum, default_value = "text")]
         format: explain::ExplainFormat,
     },
     /// Print the business calendar: date,workday,holiday.
     Calendar {
+        /// The first day (2026-01-01).
         #[arg(long)]
         from: String,
+        /// The last day, included.
         #[arg(long)]
         to: String,
+        /// Settings with the calendar and holiday files (default: ./yardstick.toml when present).
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Generate a realistic organisation and a year of its data as canonical CSV files.
     Generate {
+        /// The folder to write the CSV files into (created if needed).
         #[arg(long)]
         out: PathBuf,
+        /// The random seed: the same seed gives the same files, byte for byte.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// How many tickets (visits, surveys, complaints, … follow in proportion).
         #[arg(long, default_value_t = 200_000)]
         tickets: u64,
+        /// The calendar year of the data.
         #[arg(long, default_value_t = 2025)]
         year: i64,
     },
@@ -139,10 +155,13 @@ enum Command {
     },
     /// Show the records behind one value (drill-down).
     Records {
+        /// Folder with the canonical CSV files (teams.csv, people.csv, tickets.csv, …).
         #[arg(long)]
         data: PathBuf,
+        /// The period of the value (2025-03, 2025-Q1, …).
         #[arg(long)]
         period: String,
+        /// The metric (fcr_rate, rating_mean:attitude, …).
         #[arg(long)]
         metric: String,
         /// person:ID, team:ID or org.
@@ -161,6 +180,7 @@ enum Command {
         /// Where the demo data goes.
         #[arg(long, default_value = "yardstick-demo-data")]
         out: PathBuf,
+        /// How many tickets the demo year has.
         #[arg(long, default_value_t = 600_000)]
         tickets: u64,
     },

@@ -506,3 +506,65 @@ fn one_subject_syntax_and_records_as_json() {
     assert!(first["status"] == "counted" || first["status"] == "excluded");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every option of every command says what it is for in `--help`.
+#[test]
+fn every_option_has_help_text() {
+    let commands = ["metrics", "score", "explain", "calendar", "generate", "check", "records", "demo", "bench"];
+    for command in commands {
+        let (out, err, code) = yardstick(&[command, "--help"]);
+        assert_eq!(code, 0, "{err}");
+        let options = out.split("Options:").nth(1).unwrap_or_default();
+        for line in options.lines().filter(|l| l.trim_start().starts_with("--")) {
+            // clap puts the help after the option on the same line, or on the next lines.
+            let help = line.trim_start().split_once("  ").map(|(_, h)| h.trim()).unwrap_or("");
+            // A default or the possible values alone are no help.
+            let help = help.split(" [").next().unwrap_or("").trim_start_matches('[');
+            let help = if help.starts_with("default:") || help.starts_with("possible values:") { "" } else { help };
+            let next_has_help = options.lines().skip_while(|l| *l != line).nth(1).is_some_and(|l| {
+                let t = l.trim_start();
+                !t.is_empty() && !t.starts_with('-')
+            });
+            assert!(!help.is_empty() || next_has_help, "`yardstick {command}`: {line:?} has no help");
+        }
+    }
+}
+
+/// Every command of the README's tour runs as written (on a smaller generated folder, from
+/// the repository's root, so that `examples/` is where the README says), except `bench`,
+/// which generates millions of tickets (its own test runs it small).
+#[test]
+fn the_readme_tour_runs_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let tour = readme.split("## A tour").nth(1).unwrap().split("\n## ").next().unwrap();
+    let dir = temp_dir("tour");
+    let data = dir.join("data");
+    let mut ran = 0;
+    for line in tour.lines().map(str::trim).filter(|l| l.starts_with("yardstick ")) {
+        let command = line.split(" #").next().unwrap().split(" > ").next().unwrap();
+        let mut args: Vec<String> = command.split_whitespace().skip(1).map(str::to_string).collect();
+        if args[0] == "bench" {
+            continue;
+        }
+        for a in &mut args {
+            if a == "data" {
+                *a = data.to_str().unwrap().to_string();
+            } else if a == "200000" {
+                *a = "5000".to_string();
+            } else if a.ends_with(".xlsx") {
+                *a = dir.join(a.as_str()).to_str().unwrap().to_string();
+            }
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_yardstick"))
+            .args(&args)
+            .current_dir(&root)
+            .output()
+            .expect("run yardstick");
+        assert!(out.status.success(), "`{line}` failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stdout.is_empty() || args.contains(&"--out".to_string()), "`{line}` printed nothing");
+        ran += 1;
+    }
+    assert!(ran >= 13, "{ran} commands ran");
+    let _ = std::fs::remove_dir_all(&dir);
+}
