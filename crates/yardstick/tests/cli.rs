@@ -568,3 +568,28 @@ fn the_readme_tour_runs_as_written() {
     assert!(ran >= 13, "{ran} commands ran");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A rate's target written as a percent, or a target of no metric, is caught by `check`
+/// and refuses the configuration, with the fix.
+#[test]
+fn targets_written_as_percents_are_caught() {
+    let dir = temp_dir("targets");
+    let config = dir.join("yardstick.toml");
+    std::fs::write(
+        &config,
+        "[organisation]\nid = \"asd\"\n\n[targets]\nfcr_rate = 80\nfcr_rat = 0.8\nhandle_minutes_mean = 6\n",
+    )
+    .unwrap();
+    let (out, err, code) = yardstick(&["check", config.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("yardstick.toml:5:1: error in targets.fcr_rate: target 80 for `fcr_rate` is outside 0..1, but `fcr_rate` is a rate — fix: rates are fractions: write fcr_rate = 0.8 for 80 %"),
+        "{err}"
+    );
+    assert!(err.contains("yardstick.toml:6:1: error in targets.fcr_rat: `fcr_rat` under [targets] is not a metric — fix: did you mean fcr_rate?"), "{err}");
+    assert!(!err.contains("handle_minutes_mean"), "not a rate: 6 minutes is fine: {err}");
+    let (_, err, code) =
+        yardstick(&["calendar", "--from", "2026-01-01", "--to", "2026-01-02", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

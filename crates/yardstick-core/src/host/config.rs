@@ -63,6 +63,12 @@ impl Config {
             }
             warnings.extend(rest);
         }
+        if let Some(text) = text {
+            let errors = check_targets(file, text, &settings, &catalogue);
+            if !errors.is_empty() {
+                return Err(Diagnostics(errors));
+            }
+        }
         let mut templates = TemplateSet::builtin(&catalogue);
         for name in settings.scorecard_files.clone() {
             let text = read_named(file, &name, "scorecard", read)?;
@@ -73,6 +79,40 @@ impl Config {
         }
         Ok(Config { settings, catalogue, templates, warnings })
     }
+}
+
+/// The `[targets]` of a configuration: each of a known metric, a rate's as a fraction
+/// (`fcr_rate = 80` is a percent where 0.8 belongs: its attainment would be 0.009).
+fn check_targets(file: &str, text: &str, settings: &Settings, catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let line_of = |id: &str| {
+        text.lines()
+            .position(|l| l.trim_start().strip_prefix(id).is_some_and(|rest| rest.trim_start().starts_with('=')))
+            .map_or(0, |i| i + 1)
+    };
+    let mut targets: Vec<(&String, &f64)> = settings.targets.iter().collect();
+    targets.sort_by(|a, b| a.0.cmp(b.0));
+    let mut errors = Vec::new();
+    for (id, &value) in targets {
+        let at = |message: String| Diagnostic::error(file, line_of(id), 1, message).field(format!("targets.{id}"));
+        match catalogue.get(id) {
+            None => {
+                let known = catalogue.metrics().iter().filter(|m| m.listed).map(|m| m.id.as_str());
+                let fix = match crate::diag::closest(id, known) {
+                    Some(meant) => format!("did you mean {meant}?"),
+                    None => "name a metric of the catalogue (yardstick metrics --help lists the forms)".into(),
+                };
+                errors
+                    .push(at(format!("`{id}` under [targets] is not a metric")).code("config.unknown_metric").fix(fix));
+            }
+            Some(def) if def.is_rate() && !(0.0..=1.0).contains(&value) => errors.push(
+                at(format!("target {value} for `{id}` is outside 0..1, but `{id}` is a rate"))
+                    .code("config.percent_for_fraction")
+                    .fix(format!("rates are fractions: write {id} = {} for {value} %", value / 100.0)),
+            ),
+            Some(_) => {}
+        }
+    }
+    errors
 }
 
 fn read_named(config: &str, name: &str, kind: &str, read: ReadFile) -> Result<String, Diagnostic> {
@@ -114,7 +154,10 @@ pub fn check_files(files: &[(String, String)], read: &dyn Fn(&str, &str) -> Resu
         } else if text.contains("[[year]]") {
             crate::calendar::HolidayCalendar::default().add_file(name, text).err().unwrap_or_default()
         } else {
-            Settings::from_toml(name, text, &|file: &str| read(name, file)).err().unwrap_or_default()
+            match Settings::from_toml(name, text, &|file: &str| read(name, file)) {
+                Ok(settings) => check_targets(name, text, &settings, &catalogue),
+                Err(errors) => errors,
+            }
         };
         out.push(Checked { file: name.clone(), diagnostics });
     }

@@ -161,6 +161,15 @@ impl MetricDef {
             MetricKind::Formula(_) => None,
         }
     }
+
+    /// Is the value a rate — a fraction from 0 to 1 (a ratio without a scale, or a formula
+    /// `ratio(a, b)`)? Targets, thresholds and stretches of a rate are fractions too.
+    pub fn is_rate(&self) -> bool {
+        match &self.kind {
+            MetricKind::Records(r) => matches!(r.aggregate, Aggregate::Ratio { scale: 1, .. }),
+            MetricKind::Formula(w) => matches!(&w.expr, crate::lang::ast::Expr::Call(name, ..) if name == "ratio"),
+        }
+    }
 }
 
 #[derive(Deserialize)]

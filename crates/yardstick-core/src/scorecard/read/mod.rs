@@ -275,10 +275,7 @@ impl Reader<'_> {
         };
         // A formula `ratio(a, b)` is a rate and carries its denominator as the sample.
         let formula_ratio = |w: &crate::metric::Written| matches!(&w.expr, Expr::Call(name, ..) if name == "ratio");
-        let is_ratio = match &def.kind {
-            MetricKind::Records(r) => matches!(r.aggregate, Aggregate::Ratio { scale: 1, .. }),
-            MetricKind::Formula(w) => formula_ratio(w),
-        };
+        let is_ratio = def.is_rate();
         let has_sample = match &def.kind {
             MetricKind::Records(r) => !matches!(r.aggregate, Aggregate::Sum(_) | Aggregate::DistinctCount(_)),
             MetricKind::Formula(w) => formula_ratio(w),
