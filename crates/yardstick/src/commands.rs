@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use yardstick_core::engine::{Engine, Query, SubjectKinds};
 use yardstick_core::host::{Config, check_files};
 use yardstick_core::period::{PERIOD_FORMAT_HINT, Period};
-use yardstick_core::time::{format_day, parse_day};
+use yardstick_core::time::{civil_from_days, format_day, parse_day};
 
 use crate::config::{self, print_diagnostics, report};
 use crate::{Format, RecordsFormat};
@@ -89,6 +89,21 @@ pub fn calendar(from: &str, to: &str, config: Option<&Path>) -> Result<ExitCode>
     }
     let config = config::load(config, None)?;
     let calendar = &config.settings.calendar;
+    // Days of years whose official holidays are not loaded would print as plain weekdays
+    // and weekends: say which years, and how to add them.
+    if let Some(holidays) = &calendar.holidays {
+        let (first_year, last_year) = (civil_from_days(first).0, civil_from_days(last).0);
+        let missing: Vec<String> =
+            (first_year..=last_year).filter(|y| !holidays.years().contains(y)).map(|y| y.to_string()).collect();
+        if !missing.is_empty() && !holidays.years().is_empty() {
+            eprintln!(
+                "warning: the holidays of {} are not loaded (loaded: {}): those days show as ordinary weekdays and weekends — fix: add the year's State Council announcement as a holiday file (holiday_files = [\"holidays-{}.toml\"] under [calendar] in yardstick.toml, in the format of cn-holidays.toml)",
+                missing.join(", "),
+                holidays.years().iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", "),
+                missing[0]
+            );
+        }
+    }
     let mut out = String::from("date,workday,holiday\n");
     for day in first..=last {
         let holiday = calendar.holiday(day).map_or("", |f| f.name.as_str());

@@ -593,3 +593,19 @@ fn targets_written_as_percents_are_caught() {
     assert_eq!(code, 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Days of a year whose official holidays are not loaded are printed with a warning that
+/// names the year and how to add it.
+#[test]
+fn the_calendar_warns_about_years_without_holidays() {
+    let (out, err, code) = yardstick(&["calendar", "--from", "2026-12-30", "--to", "2027-01-02"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 5);
+    assert!(
+        err.contains("warning: the holidays of 2027 are not loaded (loaded: 2020, 2021, 2022, 2023, 2024, 2025, 2026)"),
+        "{err}"
+    );
+    assert!(err.contains("holiday_files = [\"holidays-2027.toml\"]"), "{err}");
+    let (_, err, _) = yardstick(&["calendar", "--from", "2026-01-01", "--to", "2026-01-05"]);
+    assert!(err.is_empty(), "{err}");
+}
