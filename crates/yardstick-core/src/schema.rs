@@ -74,8 +74,11 @@ pub enum FieldType {
         min: i64,
         max: i64,
     },
-    /// A decimal number, held exactly in millionths.
-    Decimal,
+    /// A decimal number, held exactly in millionths, from `min` to `max` (whole units).
+    Decimal {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// A closed set of values.
     Enum(&'static [&'static str]),
@@ -140,6 +143,10 @@ const fn req(name: &'static str, ty: FieldType) -> FieldDef {
 }
 
 const COUNT: FieldType = FieldType::Int { min: 0, max: 1_000_000_000 };
+/// Scores on a 0–100 scale (QA audits, exams, ratings).
+const SCORE_100: FieldType = FieldType::Decimal { min: 0, max: 100 };
+/// Money of one record, in yuan.
+const MONEY: FieldType = FieldType::Decimal { min: 0, max: 100_000_000 };
 const SCORE_1_5: FieldType = FieldType::Int { min: 1, max: 5 };
 const fn check(earlier: &'static str, later: &'static str) -> OrderCheck {
     OrderCheck { earlier, later }
@@ -212,7 +219,8 @@ pub static TABLES: [TableDef; 13] = [
             f("closed_at", Instant),
             f("reopen_count", COUNT),
             f("contact_count", COUNT),
-            f("handle_seconds", COUNT),
+            // A week of handling is already beyond any real ticket.
+            f("handle_seconds", Int { min: 0, max: 604_800 }),
             f("requires_visit", Bool),
             f("cause", Enum(CAUSES)),
             f("status", Category),
@@ -240,7 +248,7 @@ pub static TABLES: [TableDef; 13] = [
             f("finished_at", Instant),
             f("fixed", Bool),
             f("cancelled", Bool),
-            f("parts_cost", Decimal),
+            f("parts_cost", MONEY),
         ],
         key: &["visit_id"],
         order_checks: &[check("arrived_at", "finished_at")],
@@ -294,7 +302,7 @@ pub static TABLES: [TableDef; 13] = [
             req("kind", Category),
             f("ticket_id", Ref(Source::Tickets)),
             f("auditor_id", Ref(Source::People)),
-            f("score", Decimal),
+            f("score", SCORE_100),
             f("items_passed", COUNT),
             f("items_total", COUNT),
             f("compliance_violation", Bool),
@@ -315,7 +323,7 @@ pub static TABLES: [TableDef; 13] = [
             req("course", Category),
             f("completed_at", Instant),
             f("passed", Bool),
-            f("score", Decimal),
+            f("score", SCORE_100),
             // Not in SPEC §3: when an assigned training is due. With it, trainings that
             // were never completed count against completion (see the catalogue).
             f("due_at", Instant),
@@ -333,7 +341,7 @@ pub static TABLES: [TableDef; 13] = [
             req("rater_id", Ref(Source::People)),
             req("period", Period),
             req("item", Category),
-            req("score", Decimal),
+            req("score", SCORE_100),
             f("relation", Enum(RELATIONS)),
         ],
         key: &["rating_id"],
@@ -348,7 +356,8 @@ pub static TABLES: [TableDef; 13] = [
             req("person_id", Ref(Source::People)),
             req("customer_id", Key(KeySpace::Customers)),
             req("closed_at", Instant),
-            req("amount", Decimal),
+            // Refunds are negative.
+            req("amount", Decimal { min: -100_000_000, max: 100_000_000 }),
             f("kind", Category),
         ],
         key: &["sale_id"],
@@ -376,8 +385,8 @@ pub static TABLES: [TableDef; 13] = [
             req("usage_id", Id),
             req("visit_id", Ref(Source::Visits)),
             req("part", Category),
-            req("quantity", Decimal),
-            req("unit_cost", Decimal),
+            req("quantity", Decimal { min: 0, max: 100_000 }),
+            req("unit_cost", MONEY),
             f("old_part_returned", Bool),
             f("compliant", Bool),
         ],

@@ -186,7 +186,8 @@ fn parse_after_date(b: &[u8], days: DayNumber) -> Option<ParsedTime> {
             [sign @ (b'+' | b'-'), h1 @ b'0'..=b'9', h2 @ b'0'..=b'9', b':', m1 @ b'0'..=b'5', m2 @ b'0'..=b'9'] => {
                 let oh = (h1 - b'0') as i64 * 10 + (h2 - b'0') as i64;
                 let om = (m1 - b'0') as i64 * 10 + (m2 - b'0') as i64;
-                if oh <= 23 {
+                // Real offsets lie within ±14:00.
+                if oh * 60 + om <= 14 * 60 {
                     let offset = oh * 3600 + om * 60;
                     return Some(ParsedTime::Utc(if sign == b'+' { local - offset } else { local + offset }));
                 }
@@ -242,7 +243,7 @@ fn parse_after_date_generally(b: &[u8], days: DayNumber) -> Option<ParsedTime> {
                 [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
                 _ => return None,
             };
-            if oh > 23 || om > 59 {
+            if om > 59 || oh * 60 + om > 14 * 60 {
                 return None;
             }
             let offset = (oh * 3600 + om * 60) as i64;

@@ -205,7 +205,7 @@ fn value(rng: &mut Rng, source: Source, ty: FieldType) -> String {
         FieldType::Key(_) => pick(rng, &["C1", "C2", "C3"]),
         FieldType::Instant => format!("2025-03-{:02}T{:02}:00:00+08:00", 1 + rng.below(28), rng.below(24)),
         FieldType::Int { min, max } => (min + (rng.next() % 5) as i64).min(max).to_string(),
-        FieldType::Decimal => format!("{}.{}", rng.below(100), rng.below(100)),
+        FieldType::Decimal { .. } => format!("{}.{}", rng.below(100), rng.below(100)),
         FieldType::Bool => pick(rng, &["true", "false", "是", "否"]),
         FieldType::Enum(values) => pick(rng, values),
         FieldType::Period => pick(rng, &["2025-03", "2025-Q1"]),

@@ -233,13 +233,27 @@ impl<'a> BatchBuilder<'a> {
             }),
             (Builder::Ints(v), FieldType::Instant) => {
                 let times = times.get_mut();
-                each_cell(column, at, errors, |c| put_int(v, c, |t| times.parse(t).map(|p| tz.resolve(p)), problem))
+                // Records of service operations lie in the years 2000–2099 (a day of slack
+                // either side for time zones): 0001, 1900 or 9999 is a typing error.
+                const FIRST: i64 = 946_684_800 - 86_400;
+                const END: i64 = 4_102_444_800 + 86_400;
+                each_cell(column, at, errors, |c| {
+                    put_int(
+                        v,
+                        c,
+                        |t| times.parse(t).map(|p| tz.resolve(p)).filter(|i| (FIRST..END).contains(i)),
+                        problem,
+                    )
+                })
             }
             (Builder::Ints(v), FieldType::Int { min, max }) => each_cell(column, at, errors, |c| {
                 put_int(v, c, |t| parse_int(t).filter(|x| (min..=max).contains(x)), problem)
             }),
-            (Builder::Ints(v), FieldType::Decimal) => {
-                each_cell(column, at, errors, |c| put_int(v, c, parse_decimal, problem))
+            (Builder::Ints(v), FieldType::Decimal { min, max }) => {
+                let range = (min.saturating_mul(1_000_000))..=(max.saturating_mul(1_000_000));
+                each_cell(column, at, errors, |c| {
+                    put_int(v, c, |t| parse_decimal(t).filter(|x| range.contains(x)), problem)
+                })
             }
             (Builder::Ints(v), FieldType::Bool) => {
                 each_cell(column, at, errors, |c| put_int(v, c, |t| parse_bool(t).map(i64::from), problem))
@@ -427,7 +441,7 @@ impl<'a> BatchBuilder<'a> {
 fn field_code(ty: FieldType) -> &'static str {
     match ty {
         FieldType::Instant => "csv.bad_time",
-        FieldType::Int { .. } | FieldType::Decimal => "csv.bad_number",
+        FieldType::Int { .. } | FieldType::Decimal { .. } => "csv.bad_number",
         FieldType::Bool => "csv.bad_boolean",
         FieldType::Enum(_) => "csv.bad_label",
         FieldType::Ref(_) => "csv.unknown_reference",
@@ -592,5 +606,64 @@ mod tests {
         let results: Vec<bool> = cells.chunks(6).map(|row| one.push_row(row).is_ok()).collect();
         assert_eq!(results, [true, false, true, false, true]);
         assert_eq!(one.finish().ints(def.field_index("agent_id").unwrap()).unwrap(), &[0, 1, 0]);
+    }
+
+    /// Every field has a range, enforced at load with the usual diagnostic: scores on
+    /// their scale, money, quantities, durations, years 2000–2099, offsets within ±14:00.
+    #[test]
+    fn values_outside_their_range_are_rejected_with_the_range() {
+        use crate::settings::Settings;
+        let settings = Settings::default();
+        let data = crate::testkit::dataset(
+            &[
+                ("teams", "team_id,name\nT1,热线"),
+                ("people", "person_id,name,role,team_id\nP1,张三,agent,T1"),
+                ("tickets", "ticket_id,created_at,customer_id,agent_id\nK1,2025-03-01,C1,P1"),
+            ],
+            &settings,
+        );
+        let check = |source: Source, header: &str, row: &str| -> Vec<String> {
+            let names: Vec<&str> = header.split(',').collect();
+            let columns = map_header(source, &names, &[]).unwrap();
+            let mut b = BatchBuilder::new(source, columns, data.tables(), &settings.tz, &[]);
+            let cells: Vec<&str> = row.split(',').collect();
+            b.push_row(&cells)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| format!("{}: {} ({})", e.field, e.message, e.fix))
+                .collect()
+        };
+        let audits = "audit_id,person_id,audited_at,kind,score";
+        assert_eq!(check(Source::Audits, audits, "A1,P1,2025-03-02,qa,99.5"), Vec::<String>::new());
+        assert_eq!(
+            check(Source::Audits, audits, "A1,P1,2025-03-02,qa,150"),
+            ["score: 150 is out of range (write a number from 0 to 100)"]
+        );
+        assert_eq!(
+            check(Source::Audits, audits, "A1,P1,2025-03-02,qa,-20"),
+            ["score: -20 is out of range (write a number from 0 to 100)"]
+        );
+        let tickets = "ticket_id,created_at,customer_id,agent_id,handle_seconds";
+        assert_eq!(
+            check(Source::Tickets, tickets, "K2,2025-03-02,C1,P1,1000000000"),
+            ["handle_seconds: 1000000000 is out of range (write a whole number from 0 to 604800)"]
+        );
+        for year in ["0001-01-01", "1900-05-01", "2100-03-01", "9999-12-31"] {
+            let errors = check(Source::Tickets, tickets, &format!("K2,{year},C1,P1,60"));
+            assert_eq!(errors.len(), 1, "{year}: {errors:?}");
+            assert!(
+                errors[0].starts_with(&format!("created_at: `{year}` is outside the years 2000–2099")),
+                "{errors:?}"
+            );
+        }
+        let errors = check(Source::Tickets, tickets, "K2,2025-03-01T09:00:00+15:00,C1,P1,60");
+        assert!(errors[0].contains("is not a time"), "{errors:?}");
+        assert!(check(Source::Tickets, tickets, "K2,2025-03-01T09:00:00+14:00,C1,P1,60").is_empty());
+        let sales = "sale_id,person_id,customer_id,closed_at,amount";
+        assert_eq!(
+            check(Source::Sales, sales, "S1,P1,C1,2025-03-02,5000000000000"),
+            ["amount: 5000000000000 is out of range (write a number from -100000000 to 100000000)"]
+        );
     }
 }

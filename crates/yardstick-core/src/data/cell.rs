@@ -70,15 +70,26 @@ pub(super) fn role_problem(roles: &[String], role: &str) -> (String, String) {
 #[cold]
 pub(super) fn problem(source: Source, ty: FieldType, name: &str, text: &str) -> (String, String) {
     match ty {
-        FieldType::Instant => (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string()),
+        FieldType::Instant => match crate::time::parse_time(text) {
+            Some(_) => (
+                format!("`{text}` is outside the years 2000–2099"),
+                "check the year (records of a service operation lie in 2000–2099)".to_string(),
+            ),
+            None => (format!("`{text}` is not a time"), TIME_FORMAT_HINT.to_string()),
+        },
         FieldType::Int { min, max } => match text.parse::<i64>() {
             Ok(v) => (format!("{v} is out of range"), format!("write a whole number from {min} to {max}")),
             Err(_) => (format!("`{text}` is not a whole number"), format!("write a whole number from {min} to {max}")),
         },
-        FieldType::Decimal => (
-            format!("`{text}` is not a number"),
-            "write a number such as 12.5 (at most 6 decimals, no thousands separators)".to_string(),
-        ),
+        FieldType::Decimal { min, max } => match parse_decimal(text) {
+            Some(_) => (format!("{text} is out of range"), format!("write a number from {min} to {max}")),
+            None => (
+                format!("`{text}` is not a number"),
+                format!(
+                    "write a number from {min} to {max} such as 12.5 (at most 6 decimals, no thousands separators)"
+                ),
+            ),
+        },
         FieldType::Bool => {
             (format!("`{text}` is not a yes/no value"), "write true/false, 1/0, yes/no or 是/否".to_string())
         }

@@ -19,7 +19,7 @@ impl Dataset {
             }
             FieldType::Instant => int().map(format_utc),
             FieldType::Int { .. } => int().map(|v| v.to_string()),
-            FieldType::Decimal => int().map(millionths_text),
+            FieldType::Decimal { .. } => int().map(millionths_text),
             FieldType::Bool => int().map(|v| if v != 0 { "true" } else { "false" }.to_string()),
             FieldType::Ref(target) => int().map(|r| self.table(target).key_text(r as usize)),
             FieldType::Key(KeySpace::Customers) => int().map(|c| self.customers.get(c as u32).into_owned()),

@@ -496,7 +496,7 @@ pub fn field_type(source: Source, field: u16, ty: FieldType) -> Ty {
         FieldType::Key(space) => Ty::Key(space),
         FieldType::Instant => Ty::Instant,
         FieldType::Int { .. } => Ty::Int,
-        FieldType::Decimal => Ty::Decimal,
+        FieldType::Decimal { .. } => Ty::Decimal,
         FieldType::Bool => Ty::Bool,
         FieldType::Enum(_) | FieldType::Category | FieldType::Period => Ty::Code(source, field),
         FieldType::Text => Ty::Text,
