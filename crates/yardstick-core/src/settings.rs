@@ -122,6 +122,13 @@ impl Settings {
         text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
     }
 
+    /// The settings metrics may read (`$uncontrollable_causes`).
+    pub fn params(&self) -> crate::lang::compile::Params {
+        let mut p = crate::lang::compile::Params::default();
+        p.lists.insert("uncontrollable_causes".into(), self.uncontrollable_causes.clone());
+        p
+    }
+
     /// Parses a `yardstick.toml`. `read` loads a file the config names (holiday files),
     /// relative to the config.
     pub fn from_toml(

@@ -114,7 +114,7 @@ fn upserts_update_the_affected_values_exactly() {
                     data.table(tickets).row_cells(march[(i + 3) % march.len()])[field(tickets, "agent_id")].clone()
             }
         }
-        live.upsert(&mut data, &settings, &catalogue, tickets, cells).unwrap();
+        live.upsert(&mut data, &settings, tickets, cells).unwrap();
     }
     // New tickets for existing customers, one of them a repeat contact within 7 days.
     for k in 0..5 {
@@ -128,14 +128,14 @@ fn upserts_update_the_affected_values_exactly() {
         cells[field(tickets, "first_response_at")] = Cell::Int(resolved + 2 * day + 60);
         cells[field(tickets, "resolved_at")] = if k % 2 == 0 { Cell::Null } else { Cell::Int(resolved + 3 * day) };
         cells[field(tickets, "closed_at")] = Cell::Null;
-        live.upsert(&mut data, &settings, &catalogue, tickets, cells).unwrap();
+        live.upsert(&mut data, &settings, tickets, cells).unwrap();
     }
     // Survey scores and a visit's outcome change.
     let surveys = Source::Surveys;
     for r in 0..10.min(data.table(surveys).len()) {
         let mut cells = data.table(surveys).row_cells(r * 7);
         cells[field(surveys, "csat")] = Cell::Int(1 + (r as i64 % 5));
-        live.upsert(&mut data, &settings, &catalogue, surveys, cells).unwrap();
+        live.upsert(&mut data, &settings, surveys, cells).unwrap();
     }
     let visits = Source::Visits;
     for r in 0..10.min(data.table(visits).len()) {
@@ -145,7 +145,7 @@ fn upserts_update_the_affected_values_exactly() {
         if fixed == NULL {
             cells[field(visits, "fixed")] = Cell::Null;
         }
-        live.upsert(&mut data, &settings, &catalogue, visits, cells).unwrap();
+        live.upsert(&mut data, &settings, visits, cells).unwrap();
     }
     let engine = Engine::new(&data, &settings);
     let incremental = to_csv(&engine, &live.rows(&engine).unwrap());
@@ -175,7 +175,7 @@ fn upserts_update_the_affected_values_exactly() {
     let people = Source::People;
     let mut cells = data.table(people).row_cells(5);
     cells[field(people, "team_id")] = data.table(people).row_cells(40)[field(people, "team_id")].clone();
-    live.upsert(&mut data, &settings, &catalogue, people, cells).unwrap();
+    live.upsert(&mut data, &settings, people, cells).unwrap();
     let engine = Engine::new(&data, &settings);
     let (expected, answers) = full(&data, &settings, &query);
     assert_eq!(to_csv(&engine, &live.rows(&engine).unwrap()), expected);

@@ -102,7 +102,6 @@ impl Live {
         &mut self,
         data: &mut Dataset,
         settings: &Settings,
-        _catalogue: &Catalogue,
         source: Source,
         cells: Vec<Cell>,
     ) -> Result<usize, Diagnostic> {

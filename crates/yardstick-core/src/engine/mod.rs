@@ -107,9 +107,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn params(&self) -> Params {
-        let mut p = Params::default();
-        p.lists.insert("uncontrollable_causes".into(), self.settings.uncontrollable_causes.clone());
-        p
+        self.settings.params()
     }
 
     /// The business clocks: the organisation calendar and each team's (inherited from the

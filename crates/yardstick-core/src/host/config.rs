@@ -48,11 +48,7 @@ impl Config {
             })?;
         }
         let mut catalogue = Catalogue::builtin();
-        let params = {
-            let mut p = crate::lang::compile::Params::default();
-            p.lists.insert("uncontrollable_causes".into(), settings.uncontrollable_causes.clone());
-            p
-        };
+        let params = settings.params();
         let mut warnings = Vec::new();
         for name in settings.metric_files.clone() {
             let text = read_named(file, &name, "metric", read)?;
